@@ -1,0 +1,41 @@
+# The one interface for people and CI. Every target sets up what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROFILE ?= voice-assistant
+PORT ?= 8080
+
+.PHONY: help run test lint validate fake-gemini clean
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed (PYTHON=$(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed  ## serve PROFILE (default voice-assistant) on PORT (default 8080)
+	TOKENVEND_PROFILE=$(PROFILE) $(VENV)/bin/functions-framework \
+	  --source main.py --target mint_token --host 127.0.0.1 --port $(PORT) --debug
+
+test: lint validate  ## lint, validate policies, run the whole test suite
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed  ## ruff and mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+validate: $(VENV)/.installed  ## check policies/ and examples/policies/ against the schema
+	$(PY) -m tokenvend validate policies examples/policies
+
+fake-gemini: $(VENV)/.installed  ## a local stand-in for Gemini's auth_tokens on port 8081
+	$(PY) -m tests.fakes.gemini --port 8081
+
+clean:  ## remove the virtual environments and caches
+	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache

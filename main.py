@@ -1,0 +1,17 @@
+"""tokenvend's entry point: one HTTP function, ``mint_token``, for every profile.
+
+The profile comes from ``TOKENVEND_PROFILE``; the instance is built once, at import
+(cold start), and every request goes through it.
+"""
+
+import functions_framework
+from flask import Request, Response
+
+from tokenvend.instance import endpoint_from_environment
+
+endpoint = endpoint_from_environment()
+
+
+@functions_framework.http
+def mint_token(request: Request) -> Response:
+    return endpoint.handle(request)

@@ -1,0 +1,30 @@
+# One Cloud Run function (Cloud Functions gen2) per file in ../policies.
+# The profiles module reads the files; everything per profile below is a
+# for_each over its output, so adding a policy file adds exactly one function,
+# one service account and its IAM bindings, and removing the file removes them.
+
+module "profiles" {
+  source = "./modules/profiles"
+
+  # Not a variable on purpose: the policies Terraform deploys must be the ones
+  # `make validate` checks and the source archive ships (tests/terraform).
+  policies_dir = local.policies_dir
+  name_prefix  = var.name_prefix
+}
+
+locals {
+  policies_dir = "${path.module}/../policies"
+  repo_root    = "${path.module}/.."
+
+  secret_project = coalesce(var.api_key_secret.project_id, var.project_id)
+  secret_id = (
+    var.api_key_secret.create
+    ? google_secret_manager_secret.api_key[0].secret_id
+    : data.google_secret_manager_secret.api_key[0].secret_id
+  )
+  # What the function reads (DESIGN §7); no version means "latest", so a new
+  # version is picked up within the function's key cache TTL, no redeploy.
+  secret_name = "projects/${local.secret_project}/secrets/${local.secret_id}"
+
+  labels = merge(var.labels, { app = "tokenvend" })
+}

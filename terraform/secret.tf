@@ -1,0 +1,41 @@
+# The secret container only. There is deliberately no
+# google_secret_manager_secret_version anywhere in this configuration: a version
+# written by Terraform would put the API key in plain text into the state.
+# tests/terraform/test_schema_lint.py fails if one appears.
+
+resource "google_secret_manager_secret" "api_key" {
+  count = var.api_key_secret.create ? 1 : 0
+
+  project   = local.secret_project
+  secret_id = var.api_key_secret.secret_id
+  labels    = local.labels
+
+  replication {
+    dynamic "auto" {
+      for_each = length(var.api_key_secret.replica_locations) == 0 ? [1] : []
+      content {}
+    }
+    dynamic "user_managed" {
+      for_each = length(var.api_key_secret.replica_locations) == 0 ? [] : [1]
+      content {
+        dynamic "replicas" {
+          for_each = var.api_key_secret.replica_locations
+          content {
+            location = replicas.value
+          }
+        }
+      }
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# An existing secret is looked up so that a wrong id fails at plan time, not
+# halfway through an apply.
+data "google_secret_manager_secret" "api_key" {
+  count = var.api_key_secret.create ? 0 : 1
+
+  project   = local.secret_project
+  secret_id = var.api_key_secret.secret_id
+}

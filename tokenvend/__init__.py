@@ -1,0 +1,1 @@
+"""tokenvend: short-lived, constrained Gemini Live tokens for browser apps."""

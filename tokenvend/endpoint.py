@@ -1,0 +1,148 @@
+"""The HTTP edge: one request in, one response and one log line out.
+
+Checks run cheapest first (method, origin, body size, media type, JSON shape, caller)
+so refusals cost almost nothing. This is the one place where errors become responses:
+Google's API error shape, a public message only, and the headers the error declares.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Request, Response
+
+from tokenvend.callers import Caller, CallerCheck
+from tokenvend.cors import ALLOWED_METHODS, Cors
+from tokenvend.errors import (
+    InvalidArgument,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    TokenvendError,
+    UnsupportedMediaType,
+)
+from tokenvend.logs import StructuredLog
+from tokenvend.vendor import TokenVendor
+
+MAX_BODY_BYTES = 16 * 1024
+BODY_FIELDS = ("options",)
+
+
+class Endpoint:
+    def __init__(
+        self, *, vendor: TokenVendor, cors: Cors, callers: CallerCheck, log: StructuredLog
+    ) -> None:
+        self.vendor = vendor
+        self._cors = cors
+        self._callers = callers
+        self._log = log
+        self._profile = vendor.policy.profile
+
+    def handle(self, request: Request) -> Response:
+        started = time.monotonic()
+        origin = request.headers.get("Origin")
+        fields: dict[str, Any] = {}
+        try:
+            response = self._serve(request, origin, fields)
+            reason = "preflight" if request.method == "OPTIONS" else "minted"
+        except TokenvendError as error:
+            response = self._error_response(error, origin)
+            reason = error.reason
+        except Exception as error:  # noqa: BLE001 - the one place that catches everything
+            fields["stack_trace"] = traceback.format_exc()
+            fields["error"] = type(error).__name__
+            response = self._error_response(TokenvendError(), origin)
+            reason = "internal"
+        self._log_request(request, response, reason, started, origin, fields)
+        return response
+
+    def _serve(self, request: Request, origin: str | None, fields: dict[str, Any]) -> Response:
+        if request.method not in ("POST", "OPTIONS"):
+            raise MethodNotAllowed()
+        self._cors.check(origin)
+        if request.method == "OPTIONS":
+            headers = self._cors.preflight_headers(origin)
+            headers["Allow"] = ALLOWED_METHODS
+            return Response(status=204, headers=headers)
+        options = read_options(request)
+        caller = self._callers.identify(request.headers)
+        fields.update(_caller_fields(caller))
+        grant = self.vendor.vend(options)
+        fields["upstream_ms"] = round(grant.upstream_ms, 1)
+        headers = {"Cache-Control": "no-store", **self._cors.response_headers(origin)}
+        return Response(
+            json.dumps(grant.to_json()), status=200, headers=headers, mimetype="application/json"
+        )
+
+    def _error_response(self, error: TokenvendError, origin: str | None) -> Response:
+        body = {
+            "error": {
+                "code": error.http_status,
+                "status": error.status,
+                "message": error.public_message,
+            }
+        }
+        headers = {"Cache-Control": "no-store", **error.response_headers()}
+        if error.reason != "origin_not_allowed":
+            headers.update(self._cors.response_headers(origin))
+        else:
+            headers["Vary"] = "Origin"
+        return Response(
+            json.dumps(body), status=error.http_status, headers=headers,
+            mimetype="application/json",
+        )  # fmt: skip
+
+    def _log_request(
+        self, request: Request, response: Response, reason: str, started: float,
+        origin: str | None, fields: dict[str, Any],
+    ) -> None:  # fmt: skip
+        status = response.status_code
+        severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
+        self._log.emit(
+            severity,
+            f"{request.method} {status} {reason}",
+            profile=self._profile,
+            status=status,
+            reason=reason,
+            latency_ms=round((time.monotonic() - started) * 1000, 1),
+            origin=origin,
+            **fields,
+            **self._log.trace_fields(request.headers.get("X-Cloud-Trace-Context")),
+        )
+
+
+def read_options(request: Request) -> Mapping[str, Any]:
+    """The client options of a POST body: ``{}``, no body, or ``{"options": {...}}``."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    data = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(data) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    if not data.strip():
+        return {}
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    try:
+        document = json.loads(data)
+    except ValueError:
+        raise InvalidArgument("request body is not valid JSON", reason="malformed_json") from None
+    if not isinstance(document, dict):
+        raise InvalidArgument("request body must be a JSON object", reason="malformed_json")
+    unknown = sorted(set(document) - set(BODY_FIELDS))
+    if unknown:
+        raise InvalidArgument(
+            f"unknown request field {unknown[0]!r}; allowed: {', '.join(BODY_FIELDS)}",
+            reason="unknown_field",
+        )
+    options = document.get("options", {})
+    if not isinstance(options, dict):
+        raise InvalidArgument("'options' must be a JSON object", reason="malformed_json")
+    return options
+
+
+def _caller_fields(caller: Caller) -> dict[str, Any]:
+    return {"caller_kind": caller.kind, "caller": caller.subject_hash, "app_id": caller.app_id}

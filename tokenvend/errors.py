@@ -1,0 +1,144 @@
+"""One error hierarchy for everything tokenvend refuses or fails to do.
+
+Each class declares the HTTP status, the Google API ``status`` string and the public
+message a browser may see. Messages are written for the caller and never carry the API
+key, a minted token or upstream detail; ``reason`` is a short code for the request log.
+The endpoint is the one place that turns these into responses.
+"""
+
+from __future__ import annotations
+
+
+class TokenvendError(Exception):
+    """Root of every error tokenvend raises on purpose."""
+
+    http_status = 500
+    status = "INTERNAL"
+    public_message = "internal error"
+    reason = "internal"
+
+    def __init__(self, public_message: str | None = None, *, reason: str | None = None) -> None:
+        self.public_message = public_message or type(self).public_message
+        self.reason = reason or type(self).reason
+        super().__init__(self.public_message)
+
+    def response_headers(self) -> dict[str, str]:
+        """Headers the response must carry besides the JSON body."""
+        return {}
+
+
+class ConfigurationError(TokenvendError):
+    """The instance is set up wrongly (environment); it refuses to start."""
+
+    reason = "configuration"
+
+
+class PolicyError(ConfigurationError):
+    """A policy file is invalid; every problem of the file is listed at once."""
+
+    reason = "policy"
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"]
+        lines += [f"  {path}: {message}" for path, message in problems]
+        super().__init__("\n".join(lines))
+
+
+class InvalidArgument(TokenvendError):
+    http_status = 400
+    status = "INVALID_ARGUMENT"
+    public_message = "invalid request"
+    reason = "invalid_argument"
+
+
+class Unauthenticated(TokenvendError):
+    http_status = 401
+    status = "UNAUTHENTICATED"
+    public_message = "missing or invalid credential"
+    reason = "unauthenticated"
+
+    def response_headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="tokenvend"'}
+
+
+class PermissionDenied(TokenvendError):
+    http_status = 403
+    status = "PERMISSION_DENIED"
+    public_message = "permission denied"
+    reason = "permission_denied"
+
+
+class MethodNotAllowed(TokenvendError):
+    http_status = 405
+    status = "METHOD_NOT_ALLOWED"
+    public_message = "only POST and OPTIONS are allowed"
+    reason = "method_not_allowed"
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Allow": "POST, OPTIONS"}
+
+
+class PayloadTooLarge(TokenvendError):
+    http_status = 413
+    status = "PAYLOAD_TOO_LARGE"
+    public_message = "request body is larger than 16 KiB"
+    reason = "payload_too_large"
+
+
+class UnsupportedMediaType(TokenvendError):
+    http_status = 415
+    status = "UNSUPPORTED_MEDIA_TYPE"
+    public_message = "send the request body as application/json (or send no body)"
+    reason = "unsupported_media_type"
+
+
+class _RetryableError(TokenvendError):
+    """An error the caller may retry; ``Retry-After`` says when."""
+
+    default_retry_after_seconds = 5
+
+    def __init__(
+        self,
+        public_message: str | None = None,
+        *,
+        reason: str | None = None,
+        retry_after_seconds: int | None = None,
+    ) -> None:
+        super().__init__(public_message, reason=reason)
+        self.retry_after_seconds = (
+            self.default_retry_after_seconds if retry_after_seconds is None else retry_after_seconds
+        )
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class ResourceExhausted(_RetryableError):
+    http_status = 429
+    status = "RESOURCE_EXHAUSTED"
+    public_message = "Gemini quota exhausted; retry later"
+    reason = "upstream_quota"
+    default_retry_after_seconds = 30
+
+
+class BadGateway(TokenvendError):
+    http_status = 502
+    status = "BAD_GATEWAY"
+    public_message = "Gemini could not create a token"
+    reason = "upstream_error"
+
+
+class Unavailable(_RetryableError):
+    http_status = 503
+    status = "UNAVAILABLE"
+    public_message = "token service temporarily unavailable; retry later"
+    reason = "unavailable"
+
+
+class DeadlineExceeded(TokenvendError):
+    http_status = 504
+    status = "DEADLINE_EXCEEDED"
+    public_message = "Gemini did not answer in time"
+    reason = "upstream_timeout"

@@ -1,0 +1,156 @@
+"""Sends the token request to Gemini and translates what comes back.
+
+One urllib3 pool per instance keeps the TLS connection to Gemini warm (``requests``
+adds measurable latency on top of the same pool). Each call has a deadline; within it
+a connection failure or a 5xx is retried once after a short jittered pause, and a read
+timeout is not retried, because the first request may still mint a token.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+
+from tokenvend.errors import BadGateway, DeadlineExceeded, ResourceExhausted, Unavailable
+from tokenvend.logs import StructuredLog
+
+DEFAULT_ENDPOINT = "https://generativelanguage.googleapis.com"
+LIVE_METHOD_PATH = (
+    "/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained"
+)
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    name: str
+    upstream_ms: float
+
+
+class TokenMinter(Protocol):
+    def mint(self, api_key: str, body: Mapping[str, Any]) -> MintedToken:
+        """POST ``body`` to ``auth_tokens``; raises a TokenvendError on any failure."""
+        ...
+
+
+def websocket_url(endpoint: str) -> str:
+    """The Live API WebSocket URL that belongs to a REST endpoint."""
+    scheme, _, rest = endpoint.rstrip("/").partition("://")
+    return f"{'ws' if scheme == 'http' else 'wss'}://{rest}{LIVE_METHOD_PATH}"
+
+
+class _Retryable(Exception):
+    def __init__(self, final: Exception) -> None:
+        self.final = final
+
+
+class GeminiTokenMinter:
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        log: StructuredLog,
+        connect_timeout_seconds: float = 2.0,
+        read_timeout_seconds: float = 5.0,
+        deadline_seconds: float = 8.0,
+        retry_pause_seconds: float = 0.2,
+    ) -> None:
+        self.url = f"{endpoint.rstrip('/')}/v1alpha/auth_tokens"
+        self._log = log
+        self._connect_timeout_seconds = connect_timeout_seconds
+        self._read_timeout_seconds = read_timeout_seconds
+        self._deadline_seconds = deadline_seconds
+        self._retry_pause_seconds = retry_pause_seconds
+        self._pool = urllib3.PoolManager(num_pools=2, maxsize=32, retries=False)
+
+    def mint(self, api_key: str, body: Mapping[str, Any]) -> MintedToken:
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {"x-goog-api-key": api_key, "Content-Type": "application/json"}
+        started = time.monotonic()
+        deadline = started + self._deadline_seconds
+        for attempt in (1, 2):
+            try:
+                name = self._attempt(payload, headers, deadline, api_key)
+                return MintedToken(name=name, upstream_ms=(time.monotonic() - started) * 1000)
+            except _Retryable as retryable:
+                pause = self._retry_pause_seconds * (0.5 + random.random())  # noqa: S311
+                if attempt == 2 or time.monotonic() + pause >= deadline:
+                    raise retryable.final from retryable.final.__cause__
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _attempt(
+        self, payload: bytes, headers: dict[str, str], deadline: float, api_key: str
+    ) -> str:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DeadlineExceeded()
+        timeout = urllib3.Timeout(
+            connect=min(self._connect_timeout_seconds, remaining),
+            read=min(self._read_timeout_seconds, remaining),
+        )
+        try:
+            response = self._pool.request(
+                "POST", self.url, body=payload, headers=headers, timeout=timeout
+            )
+        except ReadTimeoutError as error:
+            raise DeadlineExceeded() from error
+        except (NewConnectionError, ConnectTimeoutError) as error:
+            raise _Retryable(self._failure(Unavailable(reason="upstream_unreachable"), error))
+        except ProtocolError as error:  # reset or closed mid-response
+            raise _Retryable(self._failure(BadGateway(reason="upstream_broken"), error))
+        except HTTPError as error:
+            raise self._failure(BadGateway(reason="upstream_broken"), error) from error
+        return self._read(response, api_key)
+
+    def _failure(self, translated: Exception, cause: Exception) -> Exception:
+        translated.__cause__ = cause
+        return translated
+
+    def _read(self, response: urllib3.BaseHTTPResponse, api_key: str) -> str:
+        status = response.status
+        if status == 200:
+            try:
+                name = json.loads(response.data)["name"]
+            except (ValueError, KeyError, TypeError) as error:
+                raise BadGateway(reason="upstream_unreadable") from error
+            if not isinstance(name, str) or not name.startswith("auth_tokens/"):
+                raise BadGateway(reason="upstream_unreadable")
+            return name
+        self._log_upstream_error(response, api_key)
+        if status == 429:
+            raise ResourceExhausted(retry_after_seconds=_retry_after(response))
+        if status >= 500:
+            raise _Retryable(BadGateway(reason=f"upstream_{status}"))
+        raise BadGateway(reason=f"upstream_{status}")
+
+    def _log_upstream_error(self, response: urllib3.BaseHTTPResponse, api_key: str) -> None:
+        # Operators need Gemini's own words ("API key not valid"), the browser never does.
+        try:
+            error = json.loads(response.data).get("error", {})
+            detail = f"{error.get('status', '')}: {error.get('message', '')}"[:300]
+        except (ValueError, AttributeError):
+            detail = "unreadable error body"
+        self._log.emit(
+            "WARNING",
+            "Gemini refused the token request",
+            upstream_status=response.status,
+            upstream_error=detail.replace(api_key, "[redacted]"),
+        )
+
+
+def _retry_after(response: urllib3.BaseHTTPResponse) -> int | None:
+    value = response.headers.get("Retry-After", "")
+    return int(value) if value.isdigit() else None

@@ -1,0 +1,95 @@
+"""Builds one instance's endpoint from the environment, once, at cold start.
+
+Everything here runs before the first request: read the settings, load and check the
+policy, build the clients. Nothing touches the network. A bad setting or policy stops
+the instance with a message that names the variable, the file and the field.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from tokenvend.api_key import ApiKeySource, CachedApiKey, NoApiKey, StaticApiKey
+from tokenvend.callers import caller_check_for
+from tokenvend.clock import Clock, SystemClock
+from tokenvend.cors import Cors
+from tokenvend.endpoint import Endpoint
+from tokenvend.errors import ConfigurationError
+from tokenvend.gemini import DEFAULT_ENDPOINT, GeminiTokenMinter, websocket_url
+from tokenvend.logs import StructuredLog
+from tokenvend.policy import load_profile, policy_files
+from tokenvend.vendor import TokenVendor
+
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+DEFAULT_API_KEY_TTL_SECONDS = 600
+
+
+def endpoint_from_environment(environ: Mapping[str, str] = os.environ) -> Endpoint:
+    log = StructuredLog(project_id=environ.get("GOOGLE_CLOUD_PROJECT"))
+    try:
+        return _build(environ, log, SystemClock())
+    except ConfigurationError as error:
+        log.emit("CRITICAL", f"tokenvend cannot start: {error}")
+        raise
+
+
+def _build(environ: Mapping[str, str], log: StructuredLog, clock: Clock) -> Endpoint:
+    policy_dir = Path(environ.get("TOKENVEND_POLICY_DIR") or DEFAULT_POLICY_DIR)
+    profile = environ.get("TOKENVEND_PROFILE", "")
+    if not profile:
+        names = ", ".join(path.stem for path in policy_files(policy_dir)) or "none found"
+        raise ConfigurationError(
+            f"TOKENVEND_PROFILE is not set; set it to a policy in {policy_dir}: {names}"
+        )
+    policy = load_profile(policy_dir, profile)
+    gemini_endpoint = _endpoint_setting(environ, "TOKENVEND_GEMINI_ENDPOINT", DEFAULT_ENDPOINT)
+    vendor = TokenVendor(
+        policy,
+        api_keys=_api_key_source(environ, log, clock),
+        minter=GeminiTokenMinter(gemini_endpoint, log=log),
+        clock=clock,
+        websocket_url=websocket_url(gemini_endpoint),
+    )
+    return Endpoint(
+        vendor=vendor,
+        cors=Cors(policy.access.allowed_origins),
+        callers=caller_check_for(policy.access),
+        log=log,
+    )
+
+
+def _api_key_source(environ: Mapping[str, str], log: StructuredLog, clock: Clock) -> ApiKeySource:
+    secret = environ.get("TOKENVEND_API_KEY_SECRET", "")
+    if secret:
+        # Imported here: the Secret Manager client is the heaviest import of all, and a
+        # local run with GEMINI_API_KEY does not need it.
+        from tokenvend.secret_manager import SecretManagerKey
+
+        endpoint = environ.get("TOKENVEND_SECRET_MANAGER_ENDPOINT") or None
+        return CachedApiKey(
+            SecretManagerKey(secret, endpoint=endpoint, log=log),
+            clock=clock,
+            log=log,
+            ttl_seconds=_positive_int(environ, "TOKENVEND_API_KEY_TTL_SECONDS",
+                                      DEFAULT_API_KEY_TTL_SECONDS),
+        )  # fmt: skip
+    key = environ.get("GEMINI_API_KEY", "").strip()
+    return StaticApiKey(key) if key else NoApiKey()
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) == 0:
+        raise ConfigurationError(f"{name} must be a whole number of seconds above 0, got {raw!r}")
+    return int(raw)
+
+
+def _endpoint_setting(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = (environ.get(name) or default).rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        raise ConfigurationError(f"{name} must start with https:// or http://, got {value!r}")
+    return value

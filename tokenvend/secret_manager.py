@@ -1,0 +1,105 @@
+"""Reads the API key from Secret Manager through the official client's REST transport.
+
+The REST transport lets tests point the real client at a loopback fake; an ``http://``
+endpoint implies anonymous credentials because nothing real listens there. Retries and
+timeouts are set here on purpose: the client's defaults can wait a minute, and a browser
+is waiting. The client does not check the payload's CRC32C; this module does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from tokenvend.errors import ConfigurationError, Unavailable
+from tokenvend.logs import StructuredLog
+
+if TYPE_CHECKING:
+    from google.cloud.secretmanager_v1 import SecretManagerServiceClient
+
+SECRET_NAME = re.compile(r"^projects/[^/]+/secrets/[^/]+(/versions/[^/]+)?$")
+CALL_TIMEOUT_SECONDS = 2.0
+RETRY_DEADLINE_SECONDS = 3.0
+
+
+def secret_version_name(secret: str) -> str:
+    """``projects/P/secrets/S[/versions/V]`` with the version defaulting to ``latest``."""
+    if not SECRET_NAME.match(secret):
+        raise ConfigurationError(
+            f"TOKENVEND_API_KEY_SECRET must look like projects/PROJECT/secrets/SECRET "
+            f"or projects/PROJECT/secrets/SECRET/versions/VERSION, got {secret!r}"
+        )
+    return secret if "/versions/" in secret else f"{secret}/versions/latest"
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli), the checksum Secret Manager sends as ``dataCrc32c``."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+
+
+class SecretManagerKey:
+    """Fetches one secret version's payload as the API key; call it through CachedApiKey."""
+
+    def __init__(self, secret: str, *, endpoint: str | None, log: StructuredLog) -> None:
+        self.version_name = secret_version_name(secret)
+        self._log = log
+        self._client = _make_client(endpoint)
+        from google.api_core import retry
+
+        self._retry = retry.Retry(
+            initial=0.1, maximum=1.0, multiplier=2.0, timeout=RETRY_DEADLINE_SECONDS,
+            predicate=retry.if_transient_error,
+        )  # fmt: skip
+
+    def __call__(self) -> str:
+        from google.api_core import exceptions
+
+        try:
+            response = self._client.access_secret_version(
+                name=self.version_name, retry=self._retry, timeout=CALL_TIMEOUT_SECONDS
+            )
+        except (exceptions.GoogleAPIError, OSError) as error:
+            self._log.emit(
+                "ERROR",
+                "cannot read the API key from Secret Manager",
+                secret=self.version_name,
+                error=type(error).__name__,
+                detail=getattr(error, "message", "") or "",
+            )
+            raise Unavailable(reason="secret_unavailable") from error
+        data: bytes = response.payload.data
+        # An unset optional field reads as 0, so ask whether it was sent at all.
+        has_checksum = "data_crc32c" in response.payload
+        if has_checksum and crc32c(data) != response.payload.data_crc32c:
+            self._log.emit(
+                "ERROR", "API key payload failed its CRC32C check", secret=self.version_name
+            )
+            raise Unavailable(reason="secret_corrupt")
+        key = data.decode("utf-8", errors="replace").strip()
+        if not key:
+            self._log.emit("ERROR", "the API key secret is empty", secret=self.version_name)
+            raise Unavailable(reason="secret_empty")
+        return key
+
+
+def _make_client(endpoint: str | None) -> SecretManagerServiceClient:
+    from google.api_core.client_options import ClientOptions
+    from google.cloud.secretmanager_v1 import SecretManagerServiceClient
+
+    if endpoint is None:
+        return SecretManagerServiceClient(transport="rest")
+    credentials = None
+    if endpoint.startswith("http://"):
+        from google.auth.credentials import AnonymousCredentials
+
+        credentials = AnonymousCredentials()
+    return SecretManagerServiceClient(
+        transport="rest",
+        credentials=credentials,
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )

@@ -1,0 +1,85 @@
+"""The composed service: policy, API key source, minter and clock, per instance.
+
+``vend`` is what one token costs: read the clock once, compile the request, get the
+key (cached), call Gemini, and describe the result for the browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tokenvend.api_key import ApiKeySource
+from tokenvend.clock import Clock
+from tokenvend.errors import InvalidArgument
+from tokenvend.gemini import TokenMinter
+from tokenvend.policy import LiveConstraints, Policy
+from tokenvend.token_request import build_token_request, model_resource, rfc3339
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    name: str
+    expire_time: str
+    new_session_expire_time: str
+    uses: int
+    model: str | None
+    websocket_url: str
+    upstream_ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "expireTime": self.expire_time,
+            "newSessionExpireTime": self.new_session_expire_time,
+            "uses": self.uses,
+            "model": self.model,
+            "apiVersion": "v1alpha",
+            "websocketUrl": self.websocket_url,
+        }
+
+
+class TokenVendor:
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        api_keys: ApiKeySource,
+        minter: TokenMinter,
+        clock: Clock,
+        websocket_url: str,
+    ) -> None:
+        self.policy = policy
+        self._api_keys = api_keys
+        self._minter = minter
+        self._clock = clock
+        self._websocket_url = websocket_url
+
+    def vend(self, options: Mapping[str, Any]) -> TokenGrant:
+        live = self.live_for(options)
+        now = self._clock.now().replace(microsecond=0)
+        body = build_token_request(self.policy.token, live, now)
+        minted = self._minter.mint(self._api_keys.api_key(), body)
+        token = self.policy.token
+        return TokenGrant(
+            name=minted.name,
+            expire_time=rfc3339(now + timedelta(seconds=token.expire_after_seconds)),
+            new_session_expire_time=rfc3339(
+                now + timedelta(seconds=token.new_session_expire_after_seconds)
+            ),
+            uses=token.uses,
+            model=model_resource(live.model) if live else None,
+            websocket_url=self._websocket_url,
+            upstream_ms=minted.upstream_ms,
+        )
+
+    def live_for(self, options: Mapping[str, Any]) -> LiveConstraints | None:
+        """The constraints for one request, after the client's options."""
+        if options:
+            raise InvalidArgument(
+                "this profile accepts no client options; send {} or no body",
+                reason="option_not_allowed",
+            )
+        return self.policy.live
