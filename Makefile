@@ -37,5 +37,8 @@ validate: $(VENV)/.installed  ## check policies/ and examples/policies/ against 
 fake-gemini: $(VENV)/.installed  ## a local stand-in for Gemini's auth_tokens on port 8081
 	$(PY) -m tests.fakes.gemini --port 8081
 
+# Each capability (terraform, e2e, bench, ...) keeps its targets in a fragment of its own.
+include $(sort $(wildcard make/*.mk))
+
 clean:  ## remove the virtual environments and caches
 	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache

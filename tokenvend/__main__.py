@@ -20,7 +20,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tokenvend")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check policy files against the schema")
-    validate.add_argument("paths", nargs="*", type=Path, help="files or folders (default: policies/)")
+    validate.add_argument(
+        "paths", nargs="*", type=Path, help="files or folders (default: policies/)"
+    )
     arguments = parser.parse_args(argv)
     return run_validate(arguments.paths or [DEFAULT_POLICY_DIR])
 
@@ -39,7 +41,9 @@ def run_validate(paths: Sequence[Path]) -> int:
             print(error, file=sys.stderr)
         else:
             print(f"{file}: ok")
-    print(f"{len(files) - failed} valid, {failed} invalid", file=sys.stderr if failed else sys.stdout)
+    print(
+        f"{len(files) - failed} valid, {failed} invalid", file=sys.stderr if failed else sys.stdout
+    )
     return 1 if failed else 0
 
 

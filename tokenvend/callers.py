@@ -7,9 +7,10 @@ decision log, or raises Unauthenticated (no or bad credential) or PermissionDeni
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
+
+from werkzeug.datastructures import Headers
 
 from tokenvend.policy import Access
 
@@ -22,7 +23,7 @@ class Caller:
 
 
 class CallerCheck(Protocol):
-    def identify(self, headers: Mapping[str, str]) -> Caller:
+    def identify(self, headers: Headers) -> Caller:
         """Who is calling; raises Unauthenticated or PermissionDenied to refuse."""
         ...
 
@@ -30,7 +31,7 @@ class CallerCheck(Protocol):
 class AnonymousCheck:
     """``callers: anonymous``: anyone who passed the origin check may mint."""
 
-    def identify(self, headers: Mapping[str, str]) -> Caller:
+    def identify(self, headers: Headers) -> Caller:
         return Caller(kind="anonymous")
 
 

@@ -24,7 +24,13 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from tokenvend.errors import BadGateway, DeadlineExceeded, ResourceExhausted, Unavailable
+from tokenvend.errors import (
+    BadGateway,
+    DeadlineExceeded,
+    ResourceExhausted,
+    TokenvendError,
+    Unavailable,
+)
 from tokenvend.logs import StructuredLog
 
 DEFAULT_ENDPOINT = "https://generativelanguage.googleapis.com"
@@ -51,9 +57,12 @@ def websocket_url(endpoint: str) -> str:
     return f"{'ws' if scheme == 'http' else 'wss'}://{rest}{LIVE_METHOD_PATH}"
 
 
-class _Retryable(Exception):
-    def __init__(self, final: Exception) -> None:
-        self.final = final
+class _RetryableFailure(Exception):
+    """A failure worth one more attempt; carries the error to raise if none is left."""
+
+    def __init__(self, error: TokenvendError) -> None:
+        super().__init__(error.reason)
+        self.error = error
 
 
 class GeminiTokenMinter:
@@ -62,15 +71,13 @@ class GeminiTokenMinter:
         endpoint: str,
         *,
         log: StructuredLog,
-        connect_timeout_seconds: float = 2.0,
-        read_timeout_seconds: float = 5.0,
         deadline_seconds: float = 8.0,
+        connect_timeout_seconds: float = 2.0,
         retry_pause_seconds: float = 0.2,
     ) -> None:
         self.url = f"{endpoint.rstrip('/')}/v1alpha/auth_tokens"
         self._log = log
         self._connect_timeout_seconds = connect_timeout_seconds
-        self._read_timeout_seconds = read_timeout_seconds
         self._deadline_seconds = deadline_seconds
         self._retry_pause_seconds = retry_pause_seconds
         self._pool = urllib3.PoolManager(num_pools=2, maxsize=32, retries=False)
@@ -84,10 +91,10 @@ class GeminiTokenMinter:
             try:
                 name = self._attempt(payload, headers, deadline, api_key)
                 return MintedToken(name=name, upstream_ms=(time.monotonic() - started) * 1000)
-            except _Retryable as retryable:
+            except _RetryableFailure as failure:
                 pause = self._retry_pause_seconds * (0.5 + random.random())  # noqa: S311
                 if attempt == 2 or time.monotonic() + pause >= deadline:
-                    raise retryable.final from retryable.final.__cause__
+                    raise failure.error from failure.__cause__
                 time.sleep(pause)
         raise AssertionError("unreachable")
 
@@ -99,7 +106,7 @@ class GeminiTokenMinter:
             raise DeadlineExceeded()
         timeout = urllib3.Timeout(
             connect=min(self._connect_timeout_seconds, remaining),
-            read=min(self._read_timeout_seconds, remaining),
+            read=remaining,
         )
         try:
             response = self._pool.request(
@@ -108,16 +115,12 @@ class GeminiTokenMinter:
         except ReadTimeoutError as error:
             raise DeadlineExceeded() from error
         except (NewConnectionError, ConnectTimeoutError) as error:
-            raise _Retryable(self._failure(Unavailable(reason="upstream_unreachable"), error))
+            raise _RetryableFailure(Unavailable(reason="upstream_unreachable")) from error
         except ProtocolError as error:  # reset or closed mid-response
-            raise _Retryable(self._failure(BadGateway(reason="upstream_broken"), error))
+            raise _RetryableFailure(BadGateway(reason="upstream_broken")) from error
         except HTTPError as error:
-            raise self._failure(BadGateway(reason="upstream_broken"), error) from error
+            raise BadGateway(reason="upstream_broken") from error
         return self._read(response, api_key)
-
-    def _failure(self, translated: Exception, cause: Exception) -> Exception:
-        translated.__cause__ = cause
-        return translated
 
     def _read(self, response: urllib3.BaseHTTPResponse, api_key: str) -> str:
         status = response.status
@@ -133,7 +136,7 @@ class GeminiTokenMinter:
         if status == 429:
             raise ResourceExhausted(retry_after_seconds=_retry_after(response))
         if status >= 500:
-            raise _Retryable(BadGateway(reason=f"upstream_{status}"))
+            raise _RetryableFailure(BadGateway(reason=f"upstream_{status}"))
         raise BadGateway(reason=f"upstream_{status}")
 
     def _log_upstream_error(self, response: urllib3.BaseHTTPResponse, api_key: str) -> None:

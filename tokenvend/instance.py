@@ -24,6 +24,7 @@ from tokenvend.vendor import TokenVendor
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 DEFAULT_API_KEY_TTL_SECONDS = 600
+DEFAULT_GEMINI_TIMEOUT_SECONDS = 8.0
 
 
 def endpoint_from_environment(environ: Mapping[str, str] = os.environ) -> Endpoint:
@@ -48,7 +49,13 @@ def _build(environ: Mapping[str, str], log: StructuredLog, clock: Clock) -> Endp
     vendor = TokenVendor(
         policy,
         api_keys=_api_key_source(environ, log, clock),
-        minter=GeminiTokenMinter(gemini_endpoint, log=log),
+        minter=GeminiTokenMinter(
+            gemini_endpoint,
+            log=log,
+            deadline_seconds=_positive_number(
+                environ, "TOKENVEND_GEMINI_TIMEOUT_SECONDS", DEFAULT_GEMINI_TIMEOUT_SECONDS
+            ),
+        ),
         clock=clock,
         websocket_url=websocket_url(gemini_endpoint),
     )
@@ -61,6 +68,10 @@ def _build(environ: Mapping[str, str], log: StructuredLog, clock: Clock) -> Endp
 
 
 def _api_key_source(environ: Mapping[str, str], log: StructuredLog, clock: Clock) -> ApiKeySource:
+    # Checked whatever the key source, so a typo fails where it is made, not at deploy.
+    ttl_seconds = _positive_int(
+        environ, "TOKENVEND_API_KEY_TTL_SECONDS", DEFAULT_API_KEY_TTL_SECONDS
+    )
     secret = environ.get("TOKENVEND_API_KEY_SECRET", "")
     if secret:
         # Imported here: the Secret Manager client is the heaviest import of all, and a
@@ -72,9 +83,8 @@ def _api_key_source(environ: Mapping[str, str], log: StructuredLog, clock: Clock
             SecretManagerKey(secret, endpoint=endpoint, log=log),
             clock=clock,
             log=log,
-            ttl_seconds=_positive_int(environ, "TOKENVEND_API_KEY_TTL_SECONDS",
-                                      DEFAULT_API_KEY_TTL_SECONDS),
-        )  # fmt: skip
+            ttl_seconds=ttl_seconds,
+        )
     key = environ.get("GEMINI_API_KEY", "").strip()
     return StaticApiKey(key) if key else NoApiKey()
 
@@ -86,6 +96,19 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) == 0:
         raise ConfigurationError(f"{name} must be a whole number of seconds above 0, got {raw!r}")
     return int(raw)
+
+
+def _positive_number(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 60:
+        raise ConfigurationError(f"{name} must be a number of seconds from 0 to 60, got {raw!r}")
+    return value
 
 
 def _endpoint_setting(environ: Mapping[str, str], name: str, default: str) -> str:

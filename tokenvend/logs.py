@@ -37,7 +37,9 @@ class StructuredLog:
             return {}
         fields = {"trace_id": trace_id}
         if self._project_id:
-            fields["logging.googleapis.com/trace"] = f"projects/{self._project_id}/traces/{trace_id}"
+            fields["logging.googleapis.com/trace"] = (
+                f"projects/{self._project_id}/traces/{trace_id}"
+            )
         span_id = rest.partition(";")[0]
         if span_id.isdigit():
             fields["logging.googleapis.com/spanId"] = span_id

@@ -97,7 +97,7 @@ def _make_client(endpoint: str | None) -> SecretManagerServiceClient:
     if endpoint.startswith("http://"):
         from google.auth.credentials import AnonymousCredentials
 
-        credentials = AnonymousCredentials()
+        credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
     return SecretManagerServiceClient(
         transport="rest",
         credentials=credentials,
