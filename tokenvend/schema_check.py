@@ -51,9 +51,9 @@ def describe_path(path: str) -> str:
 
 def _is_type(value: Any, type_name: str) -> bool:
     if type_name == "integer":
-        return isinstance(value, int) and not isinstance(value, bool) or (
-            isinstance(value, float) and value.is_integer()
-        )
+        if isinstance(value, float):
+            return value.is_integer()
+        return isinstance(value, int) and not isinstance(value, bool)
     if type_name == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if type_name == "object":
