@@ -22,7 +22,6 @@ import yaml
 
 from tokenvend.errors import PolicyError
 from tokenvend.fields import GENERATION_FIELDS, SETUP_FIELDS
-from tokenvend.option_checks import option_problems
 from tokenvend.schema_check import Problem, check
 
 SCHEMA_PATH = Path(__file__).with_name("policy.schema.json")
@@ -62,61 +61,13 @@ class AnonymousCallers:
     kind: Literal["anonymous"] = "anonymous"
 
 
-@dataclass(frozen=True)
-class FirebaseCallers:
-    """Firebase Auth users of one project, by ID token; email rules optional."""
-
-    project_id: str
-    require_email_verified: bool = False
-    allowed_email_domains: frozenset[str] = frozenset()
-    allowed_emails: frozenset[str] = frozenset()  # lowercase
-    kind: Literal["firebase"] = "firebase"
-
-
-@dataclass(frozen=True)
-class GoogleCallers:
-    """Google accounts, by a Google-signed ID token issued for one of ``audiences``."""
-
-    audiences: tuple[str, ...]
-    allowed_emails: frozenset[str] = frozenset()  # lowercase
-    allowed_domains: frozenset[str] = frozenset()  # the ``hd`` claim
-    kind: Literal["google"] = "google"
-
-
-Callers = AnonymousCallers | FirebaseCallers | GoogleCallers
-
-
-@dataclass(frozen=True)
-class AppCheck:
-    """Firebase App Check, required in addition to the callers rule."""
-
-    project_number: str
-    app_ids: frozenset[str]
+Callers = AnonymousCallers
 
 
 @dataclass(frozen=True)
 class Access:
     allowed_origins: frozenset[str]
     callers: Callers
-    app_check: AppCheck | None = None
-
-
-@dataclass(frozen=True)
-class ClientOption:
-    """A setting the browser may choose: one field, the values allowed, a default.
-
-    ``field`` is ``("model",)`` or a LiveConnectConfig path. Exactly one of ``allowed``
-    and the ``minimum``/``maximum`` range is set. ``default`` is the policy's default, or
-    the value ``live`` configures for the field; None means the browser must choose.
-    """
-
-    name: str
-    field: tuple[str, ...]
-    allowed: tuple[FrozenJson, ...] | None
-    minimum: float | None
-    maximum: float | None
-    default: FrozenJson
-    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,7 +87,6 @@ class Policy:
     live: LiveConstraints | None  # None: unconstrained
     access: Access
     deploy: Deploy
-    client_options: tuple[ClientOption, ...] = ()
 
 
 def policy_files(directory: Path) -> list[Path]:
@@ -242,15 +192,6 @@ def _cross_field_problems(document: Mapping[str, Any]) -> list[Problem]:
             ("deploy.min_instances",
              f"must be at most max_instances ({deploy.get('max_instances', 10)})")
         )  # fmt: skip
-    app_check = document["access"].get("app_check")
-    for index, app_id in enumerate(app_check["app_ids"] if app_check else []):
-        if app_id.split(":")[1] != app_check["project_number"]:
-            problems.append(
-                (f"access.app_check.app_ids[{index}]",
-                 f"{app_id!r} belongs to project number {app_id.split(':')[1]}, not "
-                 f"{app_check['project_number']} (project_number)")
-            )  # fmt: skip
-    problems += option_problems(document, policy_schema())
     return problems
 
 
@@ -277,67 +218,10 @@ def _build(profile: str, source: str, document: Mapping[str, Any]) -> Policy:
         live=_build_live(document["live"]),
         access=Access(
             allowed_origins=frozenset(access["allowed_origins"]),
-            callers=_build_callers(access["callers"]),
-            app_check=_build_app_check(access.get("app_check")),
+            callers=AnonymousCallers(),
         ),
         deploy=Deploy(**document["deploy"]),
-        client_options=_build_options(document),
     )
-
-
-def _build_callers(callers: Any) -> Callers:
-    if callers == "anonymous":
-        return AnonymousCallers()
-    if "firebase" in callers:
-        rules = callers["firebase"]
-        return FirebaseCallers(
-            project_id=rules["project_id"],
-            require_email_verified=bool(rules.get("require_email_verified", False)),
-            allowed_email_domains=frozenset(rules.get("allowed_email_domains", [])),
-            allowed_emails=frozenset(email.lower() for email in rules.get("allowed_emails", [])),
-        )
-    rules = callers["google"]
-    return GoogleCallers(
-        audiences=tuple(rules["audiences"]),
-        allowed_emails=frozenset(email.lower() for email in rules.get("allowed_emails", [])),
-        allowed_domains=frozenset(rules.get("allowed_domains", [])),
-    )
-
-
-def _build_app_check(app_check: Any) -> AppCheck | None:
-    if app_check is None:
-        return None
-    return AppCheck(project_number=app_check["project_number"], app_ids=frozenset(app_check["app_ids"]))
-
-
-def _build_options(document: Mapping[str, Any]) -> tuple[ClientOption, ...]:
-    options = []
-    for name, option in (document.get("client_options") or {}).items():
-        field = tuple(option["field"].split("."))
-        default = option.get("default", _configured_value(document["live"], field))
-        allowed = option.get("allowed")
-        options.append(
-            ClientOption(
-                name=name,
-                field=field,
-                allowed=None if allowed is None else tuple(freeze(value) for value in allowed),
-                minimum=option.get("minimum"),
-                maximum=option.get("maximum"),
-                default=freeze(default),
-                description=option.get("description", ""),
-            )
-        )
-    return tuple(options)
-
-
-def _configured_value(live: Mapping[str, Any], field: tuple[str, ...]) -> Any:
-    """The value ``live`` gives a field, or None; cross-field checks ran already."""
-    node: Any = live if field == ("model",) else live.get("config") or {}
-    for part in field:
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _build_live(live: Any) -> LiveConstraints | None:
