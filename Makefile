@@ -23,7 +23,7 @@ run: $(VENV)/.installed  ## serve PROFILE (default voice-assistant) on PORT (def
 	TOKENVEND_PROFILE=$(PROFILE) $(VENV)/bin/functions-framework \
 	  --source main.py --target mint_token --host 127.0.0.1 --port $(PORT) --debug
 
-test: lint validate  ## lint, validate policies, run the whole test suite
+test: lint validate tf-fmt tf-test tf-checkov  ## lint, validate, offline Terraform checks, whole test suite
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed  ## ruff and mypy --strict

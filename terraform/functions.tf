@@ -6,13 +6,14 @@
 # Idle cost is unchanged: with min_instances 0 nothing is billed while idle.
 
 resource "google_cloudfunctions2_function" "profile" {
+  #checkov:skip=CKV_GCP_124:Browsers on the public internet call these functions directly, so ingress must allow all; each request is checked against the policy's origins, callers and App Check (iam.tf).
   for_each = module.profiles.profiles
 
   project     = var.project_id
   location    = var.region
   name        = each.value.function_name
   description = each.value.description
-  labels      = merge(local.labels, { tokenvend-profile = each.key })
+  labels      = merge(local.labels, { "tokenvend-profile" = each.key })
 
   build_config {
     runtime         = var.function_config.runtime
@@ -45,6 +46,8 @@ resource "google_cloudfunctions2_function" "profile" {
     environment_variables = merge(each.value.environment, {
       TOKENVEND_API_KEY_SECRET = local.secret_name
       THREADS                  = tostring(var.function_config.concurrency)
+      # Lets each request's log line link to its trace in Cloud Trace.
+      GOOGLE_CLOUD_PROJECT = var.project_id
     })
   }
 

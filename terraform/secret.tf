@@ -1,7 +1,7 @@
-# The secret container only. There is deliberately no
-# google_secret_manager_secret_version anywhere in this configuration: a version
-# written by Terraform would put the API key in plain text into the state.
-# tests/terraform/test_schema_lint.py fails if one appears.
+# The secret container only. There is deliberately no secret version resource
+# anywhere in this configuration: a version written by Terraform would put the
+# API key in plain text into the state. tests/terraform/test_schema_lint.py
+# fails if one appears.
 
 resource "google_secret_manager_secret" "api_key" {
   count = var.api_key_secret.create ? 1 : 0

@@ -3,19 +3,11 @@
 # pinned requirements or a policy gives a new object name, which changes every
 # function's build source and so redeploys them.
 
-locals {
-  package_files = sort([
-    for f in fileset("${local.repo_root}/tokenvend", "**") : f
-    if !strcontains(f, "__pycache__/") && !endswith(f, ".pyc")
-  ])
-  source_files = merge(
-    {
-      "main.py"          = "${local.repo_root}/main.py"
-      "requirements.txt" = "${local.repo_root}/requirements.txt"
-    },
-    { for f in local.package_files : "tokenvend/${f}" => "${local.repo_root}/tokenvend/${f}" },
-    { for f in fileset(local.policies_dir, "*.yaml") : "policies/${f}" => "${local.policies_dir}/${f}" },
-  )
+module "source_files" {
+  source = "./modules/source-files"
+
+  repo_root    = local.repo_root
+  policies_dir = local.policies_dir
 }
 
 data "archive_file" "source" {
@@ -23,7 +15,7 @@ data "archive_file" "source" {
   output_path = "${path.module}/.build/${var.name_prefix}-source.zip"
 
   dynamic "source" {
-    for_each = local.source_files
+    for_each = module.source_files.files
     content {
       filename = source.key
       content  = file(source.value)

@@ -22,6 +22,6 @@ provider "google" {
 
   # Terraform labels every resource it can with these, on top of var.labels.
   default_labels = {
-    managed-by = "terraform"
+    "managed-by" = "terraform"
   }
 }

@@ -1,0 +1,61 @@
+# Terraform targets, included from the top Makefile (which defines VENV, PY and
+# $(VENV)/.installed). Offline checks: tf-check. Real deploys: plan, deploy.
+
+TF_DIR := terraform
+TF_PROFILES := $(TF_DIR)/modules/profiles
+TF_VARS := $(TF_DIR)/terraform.tfvars
+CHECKOV_VENV := .venv-checkov
+TF_APPLY_FLAGS ?=
+PYTHON ?= python3
+
+# Terraform must not call home for version checks (CI and tests are offline).
+export CHECKPOINT_DISABLE := 1
+
+.PHONY: tf-check tf-terraform-present tf-fmt tf-test tf-pytest tf-checkov tf-preflight plan deploy
+
+tf-check: tf-fmt tf-test tf-pytest tf-checkov  ## offline Terraform checks: fmt, terraform test, schema lint and pytest, checkov
+
+tf-terraform-present:
+	@command -v terraform >/dev/null || { \
+	  echo "terraform (1.7 or newer) is not installed: install it to run the Terraform checks."; exit 1; }
+
+tf-fmt: tf-terraform-present
+	terraform fmt -check -recursive -diff $(TF_DIR)
+
+tf-test: tf-terraform-present
+	terraform -chdir=$(TF_PROFILES) init -backend=false -input=false -no-color >/dev/null
+	terraform -chdir=$(TF_PROFILES) test -no-color
+
+tf-pytest: $(VENV)/.installed
+	$(PY) -m pytest tests/terraform
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+tf-checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
+
+# plan and deploy talk to Google Cloud: check what they need first, and say
+# exactly what is missing.
+tf-preflight: tf-terraform-present
+	@test -f $(TF_VARS) || { \
+	  echo "Missing $(TF_VARS): copy $(TF_DIR)/terraform.tfvars.example to $(TF_VARS) and set project_id and region."; \
+	  exit 1; }
+	@if [ -z "$${GOOGLE_APPLICATION_CREDENTIALS}$${GOOGLE_CREDENTIALS}$${GOOGLE_OAUTH_ACCESS_TOKEN}" ]; then \
+	  command -v gcloud >/dev/null || { \
+	    echo "No Google Cloud credentials: install the gcloud CLI and run 'gcloud auth application-default login' (or set GOOGLE_APPLICATION_CREDENTIALS)."; \
+	    exit 1; }; \
+	  gcloud auth application-default print-access-token >/dev/null 2>&1 || { \
+	    echo "No Google Cloud credentials: run 'gcloud auth application-default login' (or set GOOGLE_APPLICATION_CREDENTIALS)."; \
+	    exit 1; }; \
+	fi
+	terraform -chdir=$(TF_DIR) init -input=false
+
+plan: validate tf-preflight  ## show what deploy would change in Google Cloud (needs gcloud credentials and terraform/terraform.tfvars)
+	terraform -chdir=$(TF_DIR) plan -input=false
+
+deploy: validate tf-preflight  ## create or update every function in policies/ (asks before changing anything; TF_APPLY_FLAGS=-auto-approve to skip)
+	terraform -chdir=$(TF_DIR) apply $(TF_APPLY_FLAGS)

@@ -1,0 +1,133 @@
+"""House style and least privilege, read from the Terraform code itself."""
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.terraform.tfconfig import PROFILES_MODULE, SOURCE_FILES_MODULE, TF_DIR, Config
+
+MODULE_DIRS = [TF_DIR, PROFILES_MODULE, SOURCE_FILES_MODULE]
+
+
+def literal(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of string literals."""
+    return value[1:-1] if isinstance(value, str) and value.startswith('"') else value
+
+
+@pytest.mark.parametrize("directory", MODULE_DIRS, ids=lambda d: d.name)
+def test_variables_are_alphabetical_typed_and_described(directory: Any) -> None:
+    variables = Config.load(directory).named_blocks("variable")
+    assert variables
+    assert {f for f, _, _ in variables} == {"variables.tf"}
+    names = [name for _, name, _ in variables]
+    assert names == sorted(names)
+    for _, name, body in variables:
+        assert literal(body.get("description", "")).strip(), f"variable {name} has no description"
+        assert "type" in body, f"variable {name} has no type"
+        for validation in body.get("validation", []):
+            assert literal(validation.get("error_message", "")).strip(), name
+
+
+@pytest.mark.parametrize("directory", MODULE_DIRS, ids=lambda d: d.name)
+def test_outputs_are_alphabetical_and_described(directory: Any) -> None:
+    outputs = Config.load(directory).named_blocks("output")
+    assert outputs
+    assert {f for f, _, _ in outputs} == {"outputs.tf"}
+    names = [name for _, name, _ in outputs]
+    assert names == sorted(names)
+    for _, name, body in outputs:
+        assert literal(body.get("description", "")).strip(), f"output {name} has no description"
+
+
+def test_versions_are_bounded(root_config: Config) -> None:
+    (terraform,) = root_config.files["versions.tf"]["terraform"]
+    assert literal(terraform["required_version"]) == ">= 1.7.0"
+    (providers,) = terraform["required_providers"]
+    google = literal(providers["google"]["version"])
+    assert re.fullmatch(r">= 6\.\d+\.\d+, < [78]\.0\.0", google), google
+    assert "<" in literal(providers["archive"]["version"])
+
+
+def test_references_point_at_things_that_exist(root_config: Config) -> None:
+    """A typo in var./local./resource references fails here, not at deploy time."""
+    text = "\n".join(p.read_text() for p in sorted(TF_DIR.glob("*.tf")))
+    text = re.sub(r"(?m)^\s*#.*$", "", text)
+    variables = {name for _, name, _ in root_config.named_blocks("variable")}
+    local_names = root_config.local_names()
+    resources = {r.address for r in root_config.resources()}
+    data = {f"data.{d.address}" for d in root_config.data_sources()}
+    profiles_outputs = {n for _, n, _ in Config.load(PROFILES_MODULE).named_blocks("output")}
+    source_outputs = {n for _, n, _ in Config.load(SOURCE_FILES_MODULE).named_blocks("output")}
+
+    assert set(re.findall(r"\bvar\.(\w+)", text)) <= variables
+    assert set(re.findall(r"\blocal\.(\w+)", text)) <= local_names
+    assert set(re.findall(r"\bmodule\.profiles\.(\w+)", text)) <= profiles_outputs
+    assert set(re.findall(r"\bmodule\.source_files\.(\w+)", text)) <= source_outputs
+    used = set(re.findall(r"(?<![\w.\"])(google_\w+\.\w+)", text))
+    assert used <= resources
+    assert set(re.findall(r"\b(data\.\w+\.\w+)", text)) <= data
+
+
+def test_iam_is_per_function_and_least_privilege(root_config: Config) -> None:
+    iam = [r for r in root_config.resources() if "_iam_" in r.type]
+    assert sorted(r.address for r in iam) == [
+        "google_cloud_run_v2_service_iam_member.public",
+        "google_secret_manager_secret_iam_member.function",
+    ]
+    roles = {r.address: literal(r.body["role"]) for r in iam}
+    assert roles == {
+        "google_cloud_run_v2_service_iam_member.public": "roles/run.invoker",
+        "google_secret_manager_secret_iam_member.function": "roles/secretmanager.secretAccessor",
+    }
+    public = next(r for r in iam if r.name == "public")
+    assert literal(public.body["member"]) == "allUsers"
+    assert public.body["for_each"] == "${module.profiles.public_profiles}"
+    # No project-wide grant of any kind.
+    assert not [r for r in root_config.resources() if r.type.startswith("google_project_iam")]
+
+
+def test_function_settings(root_config: Config) -> None:
+    resources = {r.address: r.body for r in root_config.resources()}
+    function = resources["google_cloudfunctions2_function.profile"]
+    (build,) = function["build_config"]
+    (service,) = function["service_config"]
+    assert literal(build["entry_point"]) == "mint_token"
+    assert build["runtime"] == "${var.function_config.runtime}"
+    # More than one request per instance needs at least 1 vCPU on Cloud Run.
+    assert literal(service["available_cpu"]) == "1"
+    assert service["max_instance_request_concurrency"] == "${var.function_config.concurrency}"
+    assert service["min_instance_count"] == "${each.value.min_instances}"
+    assert service["max_instance_count"] == "${each.value.max_instances}"
+    assert service["available_memory"] == "${each.value.available_memory}"
+    env = service["environment_variables"]
+    assert "each.value.environment" in env
+    assert "TOKENVEND_API_KEY_SECRET = local.secret_name" in env
+
+    (function_config,) = [
+        body for _, name, body in root_config.named_blocks("variable") if name == "function_config"
+    ]
+    attributes = function_config["type"]
+    assert 'runtime = optional(string, "python312")' in attributes
+    assert "timeout_seconds = optional(number, 30)" in attributes
+
+
+def test_source_bucket_is_private(root_config: Config) -> None:
+    resources = {r.address: r.body for r in root_config.resources()}
+    bucket = resources["google_storage_bucket.source"]
+    assert bucket["uniform_bucket_level_access"] is True
+    assert literal(bucket["public_access_prevention"]) == "enforced"
+    (rule,) = bucket["lifecycle_rule"]
+    assert literal(rule["action"][0]["type"]) == "Delete"
+
+
+def test_apis_are_never_disabled_on_destroy(root_config: Config) -> None:
+    resources = {r.address: r.body for r in root_config.resources()}
+    assert resources["google_project_service.enabled"]["disable_on_destroy"] is False
+
+
+def test_checkov_skips_carry_a_reason() -> None:
+    for path in sorted(TF_DIR.rglob("*.tf")):
+        for line in path.read_text().splitlines():
+            if "checkov:skip=" in line:
+                assert re.search(r"checkov:skip=CKV\w+:\s*\S.{20,}", line), f"{path}: {line}"

@@ -1,0 +1,183 @@
+"""The set of functions Terraform deploys follows the files in policies/.
+
+Terraform's view comes from running the provider-free profiles module for real;
+the root module's per-profile resources are mapped onto it from their for_each
+expressions (the google provider cannot be downloaded here, so the root module
+cannot be planned)."""
+
+import pathlib
+import shutil
+import textwrap
+from typing import Any
+
+import pytest
+
+from tests.terraform.tfconfig import PROFILES_MODULE, REPO, Config, ModuleRunner
+
+FIXTURES = PROFILES_MODULE / "tests" / "fixtures"
+
+# for_each expressions of per-profile resources -> the profiles module output they use.
+PER_PROFILE = {
+    "${module.profiles.profiles}": "profiles",
+    "${module.profiles.public_profiles}": "public_profiles",
+}
+
+
+def planned_addresses(root: Config, outputs: dict[str, Any]) -> set[str]:
+    """Resource instances the root module would have for these profiles outputs."""
+    addresses = set()
+    for res in root.resources():
+        for_each = res.body.get("for_each")
+        count = res.body.get("count")
+        if for_each in PER_PROFILE:
+            keys = outputs[PER_PROFILE[for_each]]
+            addresses |= {f'{res.address}["{k}"]' for k in keys}
+            continue
+        for expr in (for_each, count):
+            assert "module.profiles" not in str(expr), (
+                f"{res.address}: unknown per-profile for_each/count {expr!r}; teach this test"
+            )
+        addresses.add(res.address)
+    return addresses
+
+
+def write_policy(folder: pathlib.Path, name: str, *, public: bool) -> None:
+    (folder / f"{name}.yaml").write_text(
+        textwrap.dedent(f"""\
+            description: test profile {name}
+            deploy:
+              public: {str(public).lower()}
+        """)
+    )
+
+
+def test_terraform_deploys_exactly_the_policies_that_make_validate_checks(
+    profiles_module: ModuleRunner, root_config: Config
+) -> None:
+    from tokenvend.policy import policy_files  # the core's view of policies/
+
+    policies = REPO / "policies"
+    expected = [p.stem for p in policy_files(policies)]
+    assert expected, "policies/ ships no profile"
+
+    run = profiles_module.apply(policies_dir=policies)
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.outputs["profiles"]) == expected
+
+    # And the root module really points the profiles module at policies/.
+    (module,) = [body for _, name, body in root_config.named_blocks("module") if name == "profiles"]
+    assert module["policies_dir"] == "${local.policies_dir}"
+    policies_dir = [
+        entry["policies_dir"]
+        for parsed in root_config.files.values()
+        for entry in parsed.get("locals", [])
+        if "policies_dir" in entry
+    ]
+    assert policies_dir == ['"${path.module}/../policies"']
+
+
+def test_terraform_and_python_agree_on_which_files_are_policies(
+    profiles_module: ModuleRunner, tmp_path: pathlib.Path
+) -> None:
+    from tokenvend.policy import policy_files  # the core's view of policies/
+
+    for name in ("alpha", "beta-2"):
+        write_policy(tmp_path, name, public=False)
+    (tmp_path / "README.md").write_text("not a policy\n")
+    (tmp_path / "gamma.yml").write_text("deploy: {public: true}\n")
+    (tmp_path / "delta.YAML").write_text("deploy: {public: true}\n")
+    (tmp_path / "nested").mkdir()
+    write_policy(tmp_path / "nested", "epsilon", public=True)
+
+    run = profiles_module.apply(policies_dir=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.outputs["profiles"]) == [p.stem for p in policy_files(tmp_path)]
+    assert sorted(run.outputs["profiles"]) == ["alpha", "beta-2"]
+
+
+def test_adding_and_removing_a_policy_adds_and_removes_one_function_with_its_iam(
+    profiles_module: ModuleRunner, root_config: Config, tmp_path: pathlib.Path
+) -> None:
+    def plan() -> set[str]:
+        run = profiles_module.apply(policies_dir=tmp_path)
+        assert run.returncode == 0, run.stderr
+        return planned_addresses(root_config, run.outputs)
+
+    write_policy(tmp_path, "alpha", public=True)
+    before = plan()
+
+    write_policy(tmp_path, "beta", public=True)
+    with_public = plan()
+    assert with_public - before == {
+        'google_cloudfunctions2_function.profile["beta"]',
+        'google_service_account.function["beta"]',
+        'google_secret_manager_secret_iam_member.function["beta"]',
+        'google_cloud_run_v2_service_iam_member.public["beta"]',
+    }
+    assert before <= with_public
+
+    write_policy(tmp_path, "gamma", public=False)
+    with_private = plan()
+    assert with_private - with_public == {
+        'google_cloudfunctions2_function.profile["gamma"]',
+        'google_service_account.function["gamma"]',
+        'google_secret_manager_secret_iam_member.function["gamma"]',
+    }, "a private profile must not get the allUsers invoker binding"
+
+    (tmp_path / "beta.yaml").unlink()
+    after_removal = plan()
+    assert with_private - after_removal == {
+        'google_cloudfunctions2_function.profile["beta"]',
+        'google_service_account.function["beta"]',
+        'google_secret_manager_secret_iam_member.function["beta"]',
+        'google_cloud_run_v2_service_iam_member.public["beta"]',
+    }
+    assert after_removal - with_private == set()
+
+
+def test_each_function_runs_as_its_own_account_with_its_own_binding(root_config: Config) -> None:
+    resources = {r.address: r.body for r in root_config.resources()}
+    function = resources["google_cloudfunctions2_function.profile"]
+    (service,) = function["service_config"]
+    assert service["service_account_email"] == "${google_service_account.function[each.key].email}"
+    binding = resources["google_secret_manager_secret_iam_member.function"]
+    assert binding["member"] == (
+        '"serviceAccount:${google_service_account.function[each.key].email}"'
+    )
+    invoker = resources["google_cloud_run_v2_service_iam_member.public"]
+    assert invoker["name"] == "${google_cloudfunctions2_function.profile[each.key].name}"
+
+
+BAD_FIXTURES = [
+    ("bad-name", "Voice_Tutor.yaml", "Rename each to lowercase kebab-case"),
+    ("bad-yaml", "broken.yaml", "not valid YAML"),
+    ("no-deploy", "no-deploy.yaml", "have no `deploy` mapping"),
+    ("bad-public", "quoted-public.yaml", "`deploy.public` set to true or false"),
+    ("bad-min", "negative-min.yaml", "whole number from 0 to 100"),
+    ("bad-max", "zero-max.yaml", "whole number from 1 to 1000"),
+    ("bad-bounds", "max-below-min.yaml", "Raise max_instances or lower min_instances"),
+    ("bad-memory", "odd-memory.yaml", "Use one of 128, 256, 512, 1024, 2048, 4096"),
+    ("unknown-key", "cpu-key.yaml", "Allowed keys: max_instances, memory_mb, min_instances"),
+]
+
+
+@pytest.mark.parametrize(("fixture", "file_name", "fix"), BAD_FIXTURES)
+def test_a_bad_policy_fails_with_one_message_naming_the_file_and_the_fix(
+    profiles_module: ModuleRunner,
+    tmp_path: pathlib.Path,
+    fixture: str,
+    file_name: str,
+    fix: str,
+) -> None:
+    folder = tmp_path / "policies"
+    shutil.copytree(FIXTURES / fixture, folder)
+    write_policy(folder, "a-good-one", public=True)  # a good neighbour is not blamed
+
+    run = profiles_module.apply(policies_dir=folder)
+
+    assert run.returncode != 0
+    message = " ".join(run.stderr.split())  # terraform wraps long messages
+    assert message.count("precondition failed") == 1, run.stderr
+    assert file_name in message
+    assert fix in message
+    assert "a-good-one.yaml" not in message

@@ -1,0 +1,90 @@
+"""What the function source archive holds: an allowlist, nothing else."""
+
+import pathlib
+
+from tests.terraform.tfconfig import REPO, Config, ModuleRunner
+
+
+def touch(path: pathlib.Path, text: str = "x\n") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_the_archive_holds_only_the_allowlisted_files(
+    source_files_module: ModuleRunner, tmp_path: pathlib.Path
+) -> None:
+    repo = tmp_path / "repo"
+    for name in (
+        "main.py",
+        "requirements.txt",
+        "tokenvend/__init__.py",
+        "tokenvend/policy.schema.json",
+        "tokenvend/sub/module.py",
+        "policies/voice.yaml",
+        # Never uploaded:
+        "tokenvend/__pycache__/policy.cpython-312.pyc",
+        "tokenvend/sub/__pycache__/module.cpython-312.pyc",
+        "tokenvend/stale.pyc",
+        "policies/notes.md",
+        "policies/old.yml",
+        "policies/drafts/draft.yaml",
+        "examples/policies/case-1.yaml",
+        "tests/test_x.py",
+        "requirements-dev.txt",
+        ".venv/lib/site.py",
+        "terraform/terraform.tfvars",
+        "terraform/main.tf",
+        ".env",
+    ):
+        touch(repo / name)
+
+    run = source_files_module.apply(repo_root=repo, policies_dir=repo / "policies")
+
+    assert run.returncode == 0, run.stderr
+    files = run.outputs["files"]
+    assert sorted(files) == [
+        "main.py",
+        "policies/voice.yaml",
+        "requirements.txt",
+        "tokenvend/__init__.py",
+        "tokenvend/policy.schema.json",
+        "tokenvend/sub/module.py",
+    ]
+    assert files["tokenvend/sub/module.py"] == str(repo / "tokenvend/sub/module.py")
+
+
+def test_the_archive_of_this_repository_ships_the_package_and_its_policies(
+    source_files_module: ModuleRunner,
+) -> None:
+    run = source_files_module.apply(repo_root=REPO, policies_dir=REPO / "policies")
+
+    assert run.returncode == 0, run.stderr
+    files = set(run.outputs["files"])
+    assert {"main.py", "requirements.txt", "tokenvend/policy.schema.json"} <= files
+    assert {f"policies/{p.name}" for p in (REPO / "policies").glob("*.yaml")} <= files
+    assert not [f for f in files if "__pycache__" in f or f.startswith(("tests/", "examples/"))]
+
+
+def test_a_missing_entry_point_fails_early(
+    source_files_module: ModuleRunner, tmp_path: pathlib.Path
+) -> None:
+    touch(tmp_path / "requirements.txt")
+    (tmp_path / "policies").mkdir()
+
+    run = source_files_module.apply(repo_root=tmp_path, policies_dir=tmp_path / "policies")
+
+    assert run.returncode != 0
+    assert "main.py and requirements.txt must exist" in " ".join(run.stderr.split())
+
+
+def test_the_uploaded_object_is_named_after_the_archive_content(root_config: Config) -> None:
+    resources = {r.address: r.body for r in root_config.resources()}
+    obj = resources["google_storage_bucket_object.source"]
+    assert "${data.archive_file.source.output_sha256}" in obj["name"]
+    assert obj["source"] == "${data.archive_file.source.output_path}"
+    (archive,) = [d.body for d in root_config.data_sources() if d.type == "archive_file"]
+    (dynamic,) = archive["dynamic"]
+    assert dynamic['"source"']["for_each"] == "${module.source_files.files}"
+    function = resources["google_cloudfunctions2_function.profile"]
+    (storage,) = function["build_config"][0]["source"][0]["storage_source"]
+    assert storage["object"] == "${google_storage_bucket_object.source.name}"
