@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,16 @@ def cached(
         fetch, clock=clock, log=log.log, ttl_seconds=ttl_seconds, grace_seconds=3600,
         retry_after_failure_seconds=10,
     )  # fmt: skip
+
+
+def test_secret_without_google_credentials_stops_cold_start_saying_how_to_log_in(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, log_capture: LogCapture
+) -> None:
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))  # no gcloud login here
+    monkeypatch.setenv("NO_GCE_CHECK", "true")  # and no metadata server to ask
+    with pytest.raises(ConfigurationError, match="gcloud auth application-default login"):
+        SecretManagerKey(SECRET, endpoint=None, log=log_capture.log)
 
 
 def test_crc32c_matches_the_castagnoli_check_value() -> None:

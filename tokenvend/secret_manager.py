@@ -92,7 +92,16 @@ def _make_client(endpoint: str | None) -> SecretManagerServiceClient:
     from google.cloud.secretmanager_v1 import SecretManagerServiceClient
 
     if endpoint is None:
-        return SecretManagerServiceClient(transport="rest")
+        from google.auth.exceptions import DefaultCredentialsError
+
+        try:
+            return SecretManagerServiceClient(transport="rest")
+        except DefaultCredentialsError as error:
+            raise ConfigurationError(
+                "TOKENVEND_API_KEY_SECRET is set but no Google credentials were found to read "
+                "it: run 'gcloud auth application-default login', or for a local run unset "
+                "TOKENVEND_API_KEY_SECRET and set GEMINI_API_KEY"
+            ) from error
     credentials = None
     if endpoint.startswith("http://"):
         from google.auth.credentials import AnonymousCredentials
