@@ -20,8 +20,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.installed  ## serve PROFILE (default voice-assistant) on PORT (default 8080)
-	TOKENVEND_PROFILE=$(PROFILE) $(VENV)/bin/functions-framework \
-	  --source main.py --target mint_token --host 127.0.0.1 --port $(PORT) --debug
+	TOKENVEND_PROFILE=$(PROFILE) GUNICORN_LOG_LEVEL=info $(VENV)/bin/functions-framework \
+	  --source main.py --target mint_token --host 127.0.0.1 --port $(PORT)
 
 test: lint validate tf-fmt tf-test tf-checkov  ## lint, validate, offline Terraform checks, whole test suite
 	$(PY) -m pytest
