@@ -119,9 +119,7 @@ def read_options(request: Request) -> Mapping[str, Any]:
     declared = request.content_length
     if declared is not None and declared > MAX_BODY_BYTES:
         raise PayloadTooLarge()
-    data = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(data) > MAX_BODY_BYTES:
-        raise PayloadTooLarge()
+    data = _read_at_most(request, MAX_BODY_BYTES)
     if not data.strip():
         return {}
     if request.mimetype != "application/json":
@@ -142,6 +140,18 @@ def read_options(request: Request) -> Mapping[str, Any]:
     if not isinstance(options, dict):
         raise InvalidArgument("'options' must be a JSON object", reason="malformed_json")
     return options
+
+
+def _read_at_most(request: Request, limit_bytes: int) -> bytes:
+    """The body, read in as many pieces as it arrives in, refused once over the limit."""
+    chunks: list[bytes] = []
+    received = 0
+    while chunk := request.stream.read(limit_bytes + 1 - received):
+        chunks.append(chunk)
+        received += len(chunk)
+        if received > limit_bytes:
+            raise PayloadTooLarge()
+    return b"".join(chunks)
 
 
 def _caller_fields(caller: Caller) -> dict[str, Any]:
