@@ -1,19 +1,23 @@
-"""Command line: ``python -m tokenvend validate [PATH ...]``.
+"""Command line: ``python -m tokenvend validate [--strict] [PATH ...]`` and ``explain``.
 
-With no paths, checks every policy in ``policies/``; a folder means every ``*.yaml``
-in it. Prints each file's verdict and exits 1 when any file is invalid.
+``validate`` with no paths checks every policy in ``policies/``; a folder means every
+``*.yaml`` in it. Prints each file's verdict and its warnings, and exits 1 when any file
+is invalid (with ``--strict``, also when any has warnings). ``explain PROFILE`` prints
+what one policy allows; PROFILE is a profile name in the policy folder or a file path.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tokenvend.errors import PolicyError
 from tokenvend.instance import DEFAULT_POLICY_DIR
-from tokenvend.policy import load_policy, policy_files
+from tokenvend.policy import load_policy, load_profile, policy_files
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,24 +27,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     validate.add_argument(
         "paths", nargs="*", type=Path, help="files or folders (default: policies/)"
     )
+    validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    explain = commands.add_parser("explain", help="print what one policy allows")
+    explain.add_argument("profile", help="profile name, or path to a policy file")
+    explain.add_argument(
+        "--policy-dir", type=Path, help="folder of policies (default: $TOKENVEND_POLICY_DIR "
+        "or policies/)",
+    )  # fmt: skip
     arguments = parser.parse_args(argv)
-    return run_validate(arguments.paths or [DEFAULT_POLICY_DIR])
+    if arguments.command == "explain":
+        return run_explain(arguments.profile, arguments.policy_dir)
+    return run_validate(arguments.paths or [DEFAULT_POLICY_DIR], strict=arguments.strict)
 
 
-def run_validate(paths: Sequence[Path]) -> int:
+def run_explain(profile: str, policy_dir: Path | None) -> int:
+    # Imported here: validate, which CI runs often, does not need it.
+    from tokenvend.explain import explain
+
+    folder = policy_dir or Path(os.environ.get("TOKENVEND_POLICY_DIR") or DEFAULT_POLICY_DIR)
+    try:
+        is_file = profile.endswith(".yaml")
+        policy = load_policy(Path(profile)) if is_file else load_profile(folder, profile)
+    except PolicyError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(explain(policy, datetime.now(UTC).replace(microsecond=0)), end="")
+    return 0
+
+
+def run_validate(paths: Sequence[Path], *, strict: bool = False) -> int:
     files = [file for path in paths for file in (policy_files(path) if path.is_dir() else [path])]
     if not files:
         print(f"no policy files found in {', '.join(map(str, paths))}", file=sys.stderr)
         return 1
+    from tokenvend.lint import policy_warnings
+
     failed = 0
     for file in files:
         try:
-            load_policy(file)
+            warnings = policy_warnings(load_policy(file))
         except PolicyError as error:
             failed += 1
             print(error, file=sys.stderr)
-        else:
+            continue
+        if not warnings:
             print(f"{file}: ok")
+            continue
+        failed += strict
+        verdict = "refused (--strict)" if strict else "ok"
+        count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+        print(f"{file}: {verdict}, {count}", file=sys.stderr if strict else sys.stdout)
+        for path, message in warnings:
+            print(f"  warning: {path}: {message}", file=sys.stderr if strict else sys.stdout)
     print(
         f"{len(files) - failed} valid, {failed} invalid", file=sys.stderr if failed else sys.stdout
     )

@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tokenvend.api_key import ApiKeySource, CachedApiKey, NoApiKey, StaticApiKey
-from tokenvend.callers import caller_check_for
+from tokenvend.callers import (
+    DEFAULT_APP_CHECK_JWKS_URL,
+    DEFAULT_FIREBASE_CERTS_URL,
+    DEFAULT_GOOGLE_CERTS_URL,
+    KeyUrls,
+    caller_check_for,
+)
 from tokenvend.clock import Clock, SystemClock
 from tokenvend.cors import Cors
 from tokenvend.endpoint import Endpoint
@@ -62,7 +68,13 @@ def _build(environ: Mapping[str, str], log: StructuredLog, clock: Clock) -> Endp
     return Endpoint(
         vendor=vendor,
         cors=Cors(policy.access.allowed_origins),
-        callers=caller_check_for(policy.access),
+        callers=caller_check_for(
+            policy.access,
+            urls=_key_urls(environ),
+            clock=clock,
+            log=log,
+            salt=environ.get("TOKENVEND_SUBJECT_HASH_SALT", "").encode() or None,
+        ),
         log=log,
     )
 
@@ -109,6 +121,21 @@ def _positive_number(environ: Mapping[str, str], name: str, default: float) -> f
     if not 0 < value <= 60:
         raise ConfigurationError(f"{name} must be a number of seconds from 0 to 60, got {raw!r}")
     return value
+
+
+def _key_urls(environ: Mapping[str, str]) -> KeyUrls:
+    """Where the caller checks fetch public keys; only read by the kinds that need them."""
+    return KeyUrls(
+        firebase_certs=_endpoint_setting(
+            environ, "TOKENVEND_FIREBASE_CERTS_URL", DEFAULT_FIREBASE_CERTS_URL
+        ),
+        google_certs=_endpoint_setting(
+            environ, "TOKENVEND_GOOGLE_CERTS_URL", DEFAULT_GOOGLE_CERTS_URL
+        ),
+        app_check_jwks=_endpoint_setting(
+            environ, "TOKENVEND_APP_CHECK_JWKS_URL", DEFAULT_APP_CHECK_JWKS_URL
+        ),
+    )
 
 
 def _endpoint_setting(environ: Mapping[str, str], name: str, default: str) -> str:

@@ -22,6 +22,8 @@ import yaml
 
 from tokenvend.errors import PolicyError
 from tokenvend.fields import GENERATION_FIELDS, SETUP_FIELDS
+from tokenvend.option_checks import option_problems
+from tokenvend.policy_access import Access, access_problems, build_access
 from tokenvend.schema_check import Problem, check
 
 SCHEMA_PATH = Path(__file__).with_name("policy.schema.json")
@@ -55,19 +57,21 @@ class LiveConstraints:
 
 
 @dataclass(frozen=True)
-class AnonymousCallers:
-    """Anyone on an allowed origin may mint a token."""
+class ClientOption:
+    """A setting the browser may choose: one field, the values allowed, a default.
 
-    kind: Literal["anonymous"] = "anonymous"
+    ``field`` is ``("model",)`` or a LiveConnectConfig path. Exactly one of ``allowed``
+    and the ``minimum``/``maximum`` range is set. ``default`` is the policy's default, or
+    the value ``live`` configures for the field; None means the browser must choose.
+    """
 
-
-Callers = AnonymousCallers
-
-
-@dataclass(frozen=True)
-class Access:
-    allowed_origins: frozenset[str]
-    callers: Callers
+    name: str
+    field: tuple[str, ...]
+    allowed: tuple[FrozenJson, ...] | None
+    minimum: float | None
+    maximum: float | None
+    default: FrozenJson
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Policy:
     live: LiveConstraints | None  # None: unconstrained
     access: Access
     deploy: Deploy
+    client_options: tuple[ClientOption, ...] = ()
 
 
 def policy_files(directory: Path) -> list[Path]:
@@ -192,6 +197,8 @@ def _cross_field_problems(document: Mapping[str, Any]) -> list[Problem]:
             ("deploy.min_instances",
              f"must be at most max_instances ({deploy.get('max_instances', 10)})")
         )  # fmt: skip
+    problems += access_problems(document["access"])
+    problems += option_problems(document, policy_schema())
     return problems
 
 
@@ -205,7 +212,6 @@ def freeze(value: Any) -> FrozenJson:
 
 def _build(profile: str, source: str, document: Mapping[str, Any]) -> Policy:
     token = document["token"]
-    access = document["access"]
     return Policy(
         profile=profile,
         source=source,
@@ -216,12 +222,40 @@ def _build(profile: str, source: str, document: Mapping[str, Any]) -> Policy:
             new_session_expire_after_seconds=int(token["new_session_expire_after_seconds"]),
         ),
         live=_build_live(document["live"]),
-        access=Access(
-            allowed_origins=frozenset(access["allowed_origins"]),
-            callers=AnonymousCallers(),
-        ),
+        access=build_access(document["access"]),
         deploy=Deploy(**document["deploy"]),
+        client_options=_build_options(document),
     )
+
+
+def _build_options(document: Mapping[str, Any]) -> tuple[ClientOption, ...]:
+    options = []
+    for name, option in (document.get("client_options") or {}).items():
+        field = tuple(option["field"].split("."))
+        default = option.get("default", _configured_value(document["live"], field))
+        allowed = option.get("allowed")
+        options.append(
+            ClientOption(
+                name=name,
+                field=field,
+                allowed=None if allowed is None else tuple(freeze(value) for value in allowed),
+                minimum=option.get("minimum"),
+                maximum=option.get("maximum"),
+                default=freeze(default),
+                description=option.get("description", ""),
+            )
+        )
+    return tuple(options)
+
+
+def _configured_value(live: Mapping[str, Any], field: tuple[str, ...]) -> Any:
+    """The value ``live`` gives a field, or None; cross-field checks ran already."""
+    node: Any = live if field == ("model",) else live.get("config") or {}
+    for part in field:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 def _build_live(live: Any) -> LiveConstraints | None:

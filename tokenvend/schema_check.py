@@ -21,7 +21,7 @@ ANNOTATION_KEYWORDS = frozenset({"$schema", "$id", "$defs", "title", "descriptio
 ASSERTION_KEYWORDS = frozenset(
     {
         "$ref", "type", "enum", "const", "oneOf", "properties", "required",
-        "additionalProperties", "minProperties", "items", "minItems", "maxItems",
+        "additionalProperties", "propertyNames", "minProperties", "items", "minItems", "maxItems",
         "uniqueItems", "minimum", "maximum", "minLength", "maxLength", "pattern",
     }
 )  # fmt: skip
@@ -156,13 +156,20 @@ class _Checker:
                 out.append((describe_path(path), f"missing required key {name!r}"))
         if len(value) < schema.get("minProperties", 0):
             out.append((describe_path(path), "must not be empty"))
+        additional = schema.get("additionalProperties", True)
         for key, item in value.items():
             child = f"{path}.{key}"
+            if "propertyNames" in schema:
+                self.check(key, schema["propertyNames"], child, out)
             if key in properties:
                 self.check(item, properties[key], child, out)
-            elif schema.get("additionalProperties", True) is False:
+            elif additional is False:
                 allowed = ", ".join(properties) or "none"
                 out.append((describe_path(child), f"unknown key; allowed here: {allowed}"))
+            elif isinstance(additional, Mapping):
+                # A map with names of the author's choosing (client_options): every
+                # value follows one schema.
+                self.check(item, additional, child, out)
 
     def _array(
         self, value: list[Any], schema: Mapping[str, Any], path: str, out: list[Problem]

@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from tokenvend.api_key import ApiKeySource
+from tokenvend.client_options import apply_options
 from tokenvend.clock import Clock
-from tokenvend.errors import InvalidArgument
 from tokenvend.gemini import TokenMinter
 from tokenvend.policy import LiveConstraints, Policy
 from tokenvend.token_request import build_token_request, model_resource, rfc3339
@@ -76,10 +76,5 @@ class TokenVendor:
         )
 
     def live_for(self, options: Mapping[str, Any]) -> LiveConstraints | None:
-        """The constraints for one request, after the client's options."""
-        if options:
-            raise InvalidArgument(
-                "this profile accepts no client options; send {} or no body",
-                reason="option_not_allowed",
-            )
-        return self.policy.live
+        """The constraints for one request, after the client's options (400 if refused)."""
+        return apply_options(self.policy.live, self.policy.client_options, options)

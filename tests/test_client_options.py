@@ -1,0 +1,208 @@
+"""Client options: the browser picks only what the policy lists, and the pick is locked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.conftest import ALLOWED_ORIGIN, AppFactory
+from tests.fakes.gemini import FakeGemini
+from tests.fakes.keys import write_policy
+from tokenvend.errors import PolicyError
+from tokenvend.policy import load_policy
+
+ANONYMOUS = "  callers: anonymous\n"
+LIVE = """\
+live:
+  model: gemini-2.0-flash-001
+  config:
+    responseModalities: [AUDIO]
+    systemInstruction: Be brief.
+  lock: configured
+"""
+OPTIONS = """\
+client_options:
+  voice:
+    field: speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName
+    allowed: [Kore, Puck]
+    default: Kore
+  temperature:
+    field: temperature
+    minimum: 0.2
+    maximum: 1.0
+  topK:
+    field: topK
+    minimum: 1
+    maximum: 40
+    default: 20
+  model:
+    field: model
+    allowed: [gemini-2.0-flash-001, gemini-2.5-flash-live]
+"""
+
+
+@pytest.fixture
+def client(make_client: AppFactory, tmp_path: Path) -> FlaskClient:
+    write_policy(tmp_path, "picker", ANONYMOUS, extra=OPTIONS, live=LIVE)
+    return make_client("picker", TOKENVEND_POLICY_DIR=str(tmp_path))
+
+
+def post(client: FlaskClient, options: dict[str, Any]) -> TestResponse:
+    return client.post(
+        "/", data=json.dumps({"options": options}), content_type="application/json",
+        headers={"Origin": ALLOWED_ORIGIN},
+    )  # fmt: skip
+
+
+def sent_setup(gemini: FakeGemini) -> dict[str, Any]:
+    setup: dict[str, Any] = gemini.requests[-1].json["bidiGenerateContentSetup"]
+    return setup
+
+
+def test_chosen_values_enter_the_setup_and_are_locked_by_the_field_mask(
+    client: FlaskClient, gemini: FakeGemini
+) -> None:
+    response = post(client, {"voice": "Puck", "temperature": 0.5, "model": "gemini-2.5-flash-live"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = gemini.requests[-1].json
+    assert body["bidiGenerateContentSetup"] == {
+        "model": "models/gemini-2.5-flash-live",
+        "generationConfig": {
+            "responseModalities": ["AUDIO"], "temperature": 0.5, "topK": 20,
+            "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Puck"}}},
+        },
+        "systemInstruction": {"parts": [{"text": "Be brief."}], "role": "user"},
+    }  # fmt: skip
+    assert body["fieldMask"].split(",") == [
+        "model", "generationConfig.responseModalities", "generationConfig.temperature",
+        "generationConfig.topK", "generationConfig.speechConfig", "systemInstruction.parts",
+        "systemInstruction.role",
+    ]  # fmt: skip
+    assert response.get_json()["model"] == "models/gemini-2.5-flash-live"
+
+
+def test_options_left_out_take_their_defaults_or_the_configured_value(
+    client: FlaskClient, gemini: FakeGemini
+) -> None:
+    assert post(client, {"temperature": 1}).status_code == 200
+    assert sent_setup(gemini)["model"] == "models/gemini-2.0-flash-001"
+    generation = sent_setup(gemini)["generationConfig"]
+    assert generation["speechConfig"]["voiceConfig"]["prebuiltVoiceConfig"]["voiceName"] == "Kore"
+    assert generation["topK"] == 20 and generation["temperature"] == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param({"voice": "Zephyr"}, "option 'voice' must be one of: Kore, Puck",
+                     id="value_not_in_the_list"),
+        pytest.param({"temperature": 1.5}, "option 'temperature' must be a number from 0.2 to 1",
+                     id="number_out_of_range"),
+        pytest.param({"temperature": True}, "option 'temperature' must be a number",
+                     id="boolean_is_not_a_number"),
+        pytest.param({"temperature": "0.5"}, "option 'temperature' must be a number",
+                     id="string_is_not_a_number"),
+        pytest.param({"topK": 2.5}, "option 'topK' must be a whole number from 1 to 40",
+                     id="fraction_for_an_integer_field"),
+        pytest.param({"speed": 2}, "unknown option 'speed'; this profile accepts: voice, "
+                     "temperature, topK, model", id="unknown_option"),
+        pytest.param({"systemInstruction": "Be evil."}, "unknown option 'systemInstruction'",
+                     id="system_instruction_is_not_an_option_here"),
+        pytest.param({"model": "gemini-2.5-pro"}, "option 'model' must be one of: "
+                     "gemini-2.0-flash-001, gemini-2.5-flash-live", id="model_not_in_the_list"),
+        pytest.param({"voice": "Puck"}, "option 'temperature' is required; send a number "
+                     "from 0.2 to 1", id="option_without_default_missing"),
+    ],
+)  # fmt: skip
+def test_disallowed_option_gets_400_naming_the_option_and_what_is_allowed(
+    client: FlaskClient, gemini: FakeGemini, options: dict[str, Any], message: str
+) -> None:
+    if "required" not in message:
+        options = {"temperature": 0.5, **options}
+    response = post(client, options)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["status"] == "INVALID_ARGUMENT" and message in error["message"]
+    assert gemini.requests == []
+
+
+def test_profile_without_options_refuses_any_option(
+    make_client: AppFactory, tmp_path: Path
+) -> None:
+    write_policy(tmp_path, "plain", ANONYMOUS)
+    client = make_client("plain", TOKENVEND_POLICY_DIR=str(tmp_path))
+    response = post(client, {"voice": "Kore"})
+    assert response.status_code == 400
+    assert "accepts no client options" in response.get_json()["error"]["message"]
+
+
+def problems(tmp_path: Path, options: str, live: str = LIVE) -> dict[str, str]:
+    path = write_policy(tmp_path, "picker", ANONYMOUS, extra=options, live=live)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    return dict(caught.value.problems)
+
+
+def option(body: str) -> str:
+    return "client_options:\n  pick:\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "words"),
+    [
+        ("field: temperature\nallowed: [0.5, 3]", "client_options.pick.allowed[1]",
+         "at most 2"),
+        ("field: speechConfig.voice\nallowed: [Kore]", "client_options.pick.allowed[0]",
+         "unknown key"),
+        ("field: colour\nallowed: [red]", "client_options.pick.field", "model, or a"),
+        ("field: temperature\nminimum: 0.8\nmaximum: 0.2", "client_options.pick.minimum",
+         "at most maximum"),
+        ("field: temperature\nminimum: 0\nmaximum: 1\ndefault: 2", "client_options.pick.default",
+         "from 0 to 1"),
+        ("field: topP\nallowed: [0.1, 0.2]\ndefault: 0.3", "client_options.pick.default",
+         "one of the allowed"),
+        ("field: model\nminimum: 1\nmaximum: 2", "client_options.pick.minimum", "a string"),
+        ("field: systemInstruction\nallowed: [A., B.]", "client_options.pick.field",
+         "one of the allowed"),
+        ("field: systemInstruction.parts\nallowed: [[]]", "client_options.pick.field",
+         "not a mapping"),
+        ("field: temperature\nallowed: [0.5]\nminimum: 0\nmaximum: 1",
+         "client_options.pick.minimum", "unknown key"),
+    ],
+)  # fmt: skip
+def test_option_that_could_produce_an_invalid_setup_is_a_policy_error(
+    tmp_path: Path, body: str, path: str, words: str
+) -> None:
+    found = problems(tmp_path, option(body))
+    assert path in found, found
+    assert words in found[path]
+
+
+def test_option_and_configured_value_for_one_field_may_not_both_give_a_default(
+    tmp_path: Path,
+) -> None:
+    found = problems(tmp_path, option("field: systemInstruction\nallowed: [Be brief.]\n"
+                                      "default: Be brief."))  # fmt: skip
+    assert "already set in live" in found["client_options.pick.default"]
+
+
+def test_two_options_for_overlapping_fields_are_refused(tmp_path: Path) -> None:
+    text = OPTIONS + "  voice2:\n    field: speechConfig.voiceConfig\n    allowed: [{}]\n"
+    assert "overlaps option 'voice'" in problems(tmp_path, text)["client_options.voice2.field"]
+
+
+def test_options_need_live_constraints(tmp_path: Path) -> None:
+    found = problems(tmp_path, OPTIONS, live="live: unconstrained\n")
+    assert "unconstrained" in found["client_options"]
+
+
+def test_option_name_must_be_an_identifier(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path, "client_options:\n  my-voice: {field: topK, minimum: 1, maximum: 2}\n"
+    )
+    assert "option name" in found["client_options.my-voice"]

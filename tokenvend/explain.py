@@ -1,0 +1,151 @@
+"""``python -m tokenvend explain PROFILE``: what a policy really allows, in words.
+
+Prints who may call and from where, the token's lifetime and session window, the
+client options, the exact body the function would send to Gemini now (the API key is
+never read), what the field mask leaves the browser free to change, and the warnings.
+It is built from the same functions the endpoint uses, so it cannot drift from them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from tokenvend.client_options import apply_options, describe_allowed
+from tokenvend.fields import GENERATION_FIELDS, SETUP_FIELDS, mask_path
+from tokenvend.lint import policy_warnings
+from tokenvend.policy import LiveConstraints, Policy, policy_schema
+from tokenvend.policy_access import AnonymousCallers, FirebaseCallers
+from tokenvend.token_request import build_setup, build_token_request, field_mask, thaw
+
+
+def explain(policy: Policy, now: datetime) -> str:
+    lines = [f"profile {policy.profile} ({policy.source})", f"  {policy.description}", ""]
+    lines += ["Who may call", *_who(policy), ""]
+    token = policy.token
+    uses = "any number of sessions" if token.uses == 0 else f"up to {token.uses} session(s)"
+    lines += [
+        "Token",
+        f"  each token starts {uses}",
+        f"  lifetime: {_duration(token.expire_after_seconds)} after minting",
+        f"  session window: new sessions must start within "
+        f"{_duration(token.new_session_expire_after_seconds)} of minting",
+        "",
+    ]
+    if policy.client_options:
+        lines.append('Client options (the browser sends {"options": {NAME: VALUE}})')
+        for option in policy.client_options:
+            default = "required" if option.default is None else f"default {_json(option.default)}"
+            lines.append(f"  {option.name} -> {'.'.join(option.field)}: "
+                         f"{describe_allowed(option)}; {default}")  # fmt: skip
+            if option.description:
+                lines.append(f"    {option.description}")
+        lines.append("")
+    live = _with_defaults(policy)
+    body = build_token_request(policy.token, live, now)
+    lines += [
+        "Gemini request (with the option defaults, as it would be sent now)",
+        "  POST {TOKENVEND_GEMINI_ENDPOINT}/v1alpha/auth_tokens",
+        "  x-goog-api-key: <elided>",
+        *("  " + line for line in json.dumps(body, indent=2).splitlines()),
+        "",
+        "What the browser may still change",
+        *_freedom(live),
+        "",
+    ]
+    warnings = policy_warnings(policy)
+    lines.append(f"Warnings ({len(warnings)})" if warnings else "Warnings: none")
+    lines += [f"  {path}: {message}" for path, message in warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _who(policy: Policy) -> list[str]:
+    callers = policy.access.callers
+    lines = ["  browser origins: " + ", ".join(sorted(policy.access.allowed_origins)),
+             "    (pages on other origins get 403; scripts send no Origin and are not "
+             "stopped by this)"]  # fmt: skip
+    if isinstance(callers, AnonymousCallers):
+        lines.append("  callers: anonymous (no credential is checked)")
+    elif isinstance(callers, FirebaseCallers):
+        lines.append(f"  callers: Firebase Auth users of project {callers.project_id} "
+                     "(ID token in Authorization: Bearer)")  # fmt: skip
+        if callers.require_email_verified:
+            lines.append("    email must be verified")
+        if callers.allowed_emails or callers.allowed_email_domains:
+            lines.append("    verified email in: " + _any_of(callers.allowed_emails,
+                         {f"*@{domain}" for domain in callers.allowed_email_domains}))  # fmt: skip
+    else:
+        lines.append("  callers: Google accounts, ID token for " + ", ".join(callers.audiences)
+                     + " (Authorization: Bearer)")  # fmt: skip
+        if callers.allowed_emails or callers.allowed_domains:
+            lines.append("    verified email in: " + _any_of(callers.allowed_emails,
+                         {f"Workspace domain {d}" for d in callers.allowed_domains}))  # fmt: skip
+    app_check = policy.access.app_check
+    if app_check is None:
+        lines.append("  App Check: not required")
+    else:
+        apps = ", ".join(sorted(app_check.app_ids))
+        lines.append(f"  App Check: required (X-Firebase-AppCheck), project "
+                     f"{app_check.project_number}, apps {apps}")  # fmt: skip
+    return lines
+
+
+def _with_defaults(policy: Policy) -> LiveConstraints | None:
+    required = {o.name for o in policy.client_options if o.default is None}
+    if required:
+        return policy.live  # nothing sensible to fill in; shown without those fields
+    return apply_options(policy.live, policy.client_options, {})
+
+
+def _freedom(live: LiveConstraints | None) -> list[str]:
+    if live is None:
+        return ["  everything: no constraints are sent (live: unconstrained), so the browser",
+                "  chooses the model and every LiveConnectConfig field"]  # fmt: skip
+    if live.lock.mode == "all":
+        return ["  nothing: no fieldMask is sent, so every field is locked to the values above",
+                "  (fields not set there are locked to Gemini's defaults)"]  # fmt: skip
+    mask = field_mask(build_setup(live), live.lock.additional_fields)
+    free, partly = [], []
+    for name in (*GENERATION_FIELDS, *SETUP_FIELDS):
+        path = mask_path(name)
+        inside = [
+            locked.removeprefix(f"{path}.") for locked in mask if locked.startswith(f"{path}.")
+        ]
+        if inside and not set(inside) >= _sub_fields(name):
+            partly.append(f"{name} (all but {', '.join(inside)})")
+        elif not inside and path not in mask:
+            free.append(name)
+    lines = ["  locked (fieldMask): " + ", ".join(mask)]
+    lines.append("  free: " + (", ".join(free) if free else "none"))
+    if partly:
+        lines.append("  partly free: " + "; ".join(partly))
+    return lines
+
+
+def _sub_fields(name: str) -> set[str]:
+    """The sub-fields the schema knows for a config field (all of them locked = locked)."""
+    schema = policy_schema()
+    node: Any = schema["$defs"]["liveConnectConfig"]["properties"][name]
+    for branch in node.get("oneOf", [node]):
+        if "$ref" in branch:
+            branch = schema["$defs"][branch["$ref"].rpartition("/")[2]]
+        if "properties" in branch:
+            return set(branch["properties"])
+    return set()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(thaw(value))
+
+
+def _any_of(emails: frozenset[str], others: set[str]) -> str:
+    return ", ".join([*sorted(emails), *sorted(others)]) + " (any one matches)"
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds} s ({seconds / 60:g} min)"
+    return f"{seconds} s ({seconds / 3600:g} h)"
