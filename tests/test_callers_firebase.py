@@ -214,3 +214,20 @@ def test_unreachable_certificates_on_a_cold_instance_give_503_with_retry_after(
     response = post(client, KEY.sign(firebase_claims()))
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert log_lines(capsys.readouterr().out)[-1]["reason"] == "keys_unavailable"
+
+
+def test_unauthenticated_request_is_refused_before_its_body_is_read(
+    client: FlaskClient, gemini: FakeGemini, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = client.post(
+        "/", headers={"Origin": ALLOWED_ORIGIN}, data="{not json", content_type="text/plain"
+    )
+    assert refused(response, 401, capsys.readouterr().out) == "credential_missing"
+    assert gemini.requests == []
+
+
+def test_refusal_log_names_the_caller_kind_the_policy_asks_for(
+    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    post(client, None)
+    assert log_lines(capsys.readouterr().out)[-1]["caller_kind"] == "firebase"

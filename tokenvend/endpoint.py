@@ -1,7 +1,8 @@
 """The HTTP edge: one request in, one response and one log line out.
 
-Checks run cheapest first (method, origin, body size, media type, JSON shape, caller)
-so refusals cost almost nothing. This is the one place where errors become responses:
+Checks run in the order that tells strangers least and costs least: method, origin,
+caller, and only then the body (size, media type, JSON shape), so an unauthenticated
+request is refused without its body being read. This is the one place where errors become responses:
 Google's API error shape, a public message only, and the headers the error declares.
 """
 
@@ -67,9 +68,10 @@ class Endpoint:
             headers = self._cors.preflight_headers(origin)
             headers["Allow"] = ALLOWED_METHODS
             return Response(status=204, headers=headers)
-        options = read_options(request)
+        fields["caller_kind"] = self.vendor.policy.access.callers.kind
         caller = self._callers.identify(request.headers)
         fields.update(_caller_fields(caller))
+        options = read_options(request)
         grant = self.vendor.vend(options)
         fields["upstream_ms"] = round(grant.upstream_ms, 1)
         headers = {"Cache-Control": "no-store", **self._cors.response_headers(origin)}
