@@ -9,7 +9,7 @@ PORT ?= 8080
 .PHONY: help run test lint validate fake-gemini clean
 
 help:  ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,4 +41,5 @@ fake-gemini: $(VENV)/.installed  ## a local stand-in for Gemini's auth_tokens on
 include $(sort $(wildcard make/*.mk))
 
 clean:  ## remove the virtual environments and caches
-	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf examples/web/node_modules examples/web/dist tests/e2e/node_modules tests/e2e/output
