@@ -5,17 +5,28 @@ Deployed functions read the key from Secret Manager; a local run may take it fro
 refresh it while concurrent requests wait for that one fetch, and keeps serving the last
 good key for a bounded grace time when a refresh fails, so a Secret Manager blip does
 not become an outage.
+
+``prefetch`` fetches the first key in a background thread at instance start, so the
+request that woke the instance does not also wait for Secret Manager. functions-framework
+serves through gunicorn, which loads the function and then forks its worker: a fork
+waits (bounded) for a running prefetch, and the child starts with a fresh lock, so a
+fork can never copy a half-finished fetch or a held lock into the worker.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Protocol
 
 from tokenvend.clock import Clock
 from tokenvend.errors import TokenvendError, Unavailable
 from tokenvend.logs import StructuredLog
+
+# How long a fork waits for a running prefetch: a Secret Manager call's whole retry budget.
+PREFETCH_FORK_WAIT_SECONDS = 6.0
 
 
 class ApiKeySource(Protocol):
@@ -68,22 +79,77 @@ class CachedApiKey:
         self._key: str | None = None
         self._fetched_at = 0.0
         self._next_refresh_at = 0.0
+        self._prefetch_thread: threading.Thread | None = None
+        self._failed_fetches = 0  # so a request that waited can tell a fetch failed meanwhile
+        self._failure: TokenvendError | None = None  # how the latest fetch failed, if it did
+
+    def prefetch(self) -> None:
+        """Start fetching the key in the background; requests that come first wait for it."""
+        thread = threading.Thread(target=self._prefetch, name="tokenvend-key-prefetch", daemon=True)
+        self._prefetch_thread = thread
+        # The hooks hold the cache weakly: a test process builds many caches and forks none.
+        reference = weakref.ref(self)
+
+        def before_fork() -> None:
+            if (cache := reference()) is not None:
+                cache.wait_for_prefetch()
+
+        def after_fork_in_child() -> None:
+            if (cache := reference()) is not None:
+                cache._after_fork_in_child()
+
+        os.register_at_fork(before=before_fork, after_in_child=after_fork_in_child)
+        thread.start()
+
+    def wait_for_prefetch(self, timeout: float | None = None) -> None:
+        thread = self._prefetch_thread
+        if thread is not None:
+            thread.join(PREFETCH_FORK_WAIT_SECONDS if timeout is None else timeout)
+
+    def _prefetch(self) -> None:
+        try:
+            self.api_key()
+        except TokenvendError:
+            pass  # the fetch logged why; the first request tries again
+        except Exception as error:  # noqa: BLE001 - a background thread must not die loudly
+            self._log.emit(
+                "WARNING", "API key prefetch failed; the first request will try again",
+                error=type(error).__name__,
+            )  # fmt: skip
+
+    def _after_fork_in_child(self) -> None:
+        # The prefetch thread does not exist in the child; if it still held the lock at the
+        # fork, the child's copy would stay locked forever.
+        self._lock = threading.Lock()
+        self._prefetch_thread = None
 
     def api_key(self) -> str:
         key = self._key
         if key is not None and self._clock.monotonic_seconds() < self._next_refresh_at:
             return key
+        failures_seen = self._failed_fetches
         with self._lock:
             # Another request may have refreshed while this one waited for the lock.
             now = self._clock.monotonic_seconds()
             if self._key is not None and now < self._next_refresh_at:
                 return self._key
+            failure = self._failure
+            if self._failed_fetches != failures_seen and isinstance(failure, Unavailable):
+                # With no key yet, a fetch failed while this request waited: share that
+                # answer rather than queue one more Secret Manager call per waiting request.
+                raise Unavailable(
+                    failure.public_message, reason=failure.reason,
+                    retry_after_seconds=failure.retry_after_seconds,
+                )  # fmt: skip
             return self._refresh(now)
 
     def _refresh(self, now: float) -> str:
+        self._failure = None
         try:
             key = self._fetch()
         except TokenvendError as error:
+            self._failure = error
+            self._failed_fetches += 1
             stale = self._key
             if stale is None or now - self._fetched_at > self._ttl_seconds + self._grace_seconds:
                 raise

@@ -1,0 +1,1 @@
+"""Benchmarks and load tests: scripts that print tables (``make bench``, ``make load``)."""
