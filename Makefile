@@ -31,8 +31,9 @@ lint: $(VENV)/.installed  ## ruff and mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-validate: $(VENV)/.installed  ## check policies/ and examples/policies/ against the schema
-	$(PY) -m tokenvend validate policies examples/policies
+VALIDATE_PATHS ?= policies examples/policies
+validate: $(VENV)/.installed  ## check policies against the schema (VALIDATE_PATHS=..., STRICT=1 refuses warnings)
+	$(PY) -m tokenvend validate $(if $(STRICT),--strict) $(VALIDATE_PATHS)
 
 fake-gemini: $(VENV)/.installed  ## a local stand-in for Gemini's auth_tokens on port 8081
 	$(PY) -m tests.fakes.gemini --port 8081

@@ -181,17 +181,20 @@ def test_concurrent_requests_at_expiry_cause_a_single_fetch(
     keys.api_key()
     release.clear()
     clock.advance(600)
-    started = threading.Barrier(51)
+    calling = threading.Semaphore(0)
     results: list[str] = []
 
     def request() -> None:
-        started.wait()
+        calling.release()
         results.append(keys.api_key())
 
     threads = [threading.Thread(target=request) for _ in range(50)]
     for thread in threads:
         thread.start()
-    started.wait()
+    # The refresh is held until every request is on its way into api_key(): without
+    # single flight, each of them would start a fetch of its own meanwhile.
+    for _ in threads:
+        calling.acquire(timeout=10)
     release.set()
     for thread in threads:
         thread.join(timeout=10)

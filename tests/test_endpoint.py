@@ -10,6 +10,7 @@ import pytest
 from werkzeug.test import TestResponse
 
 from tests.conftest import ALLOWED_ORIGIN, API_KEY, SECRET, AppFactory, log_lines
+from tests.endpoints import BuggyCallerCheck, serve_endpoint
 from tests.fakes.gemini import GARBAGE, HANG, FakeGemini, status
 from tests.fakes.secret_manager import FakeSecretManager
 from tokenvend.errors import PolicyError
@@ -248,21 +249,55 @@ def test_missing_secret_gets_503_and_the_log_names_the_secret(
 
 
 def test_unexpected_failure_gets_a_generic_500_and_a_logged_stack_trace(
+    gemini: FakeGemini, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = serve_endpoint(callers=BuggyCallerCheck(), gemini_url=gemini.url, api_key=API_KEY)
+    response = client.post("/", headers={"Origin": ALLOWED_ORIGIN})
+    assert assert_error(response, 500, "INTERNAL") == "internal error"
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    (entry,) = log_lines(capsys.readouterr().out)
+    assert entry["severity"] == "ERROR" and entry["reason"] == "internal"
+    assert "RuntimeError: a bug in a caller check" in entry["stack_trace"]
+    assert "a bug" not in response.get_data(as_text=True)
+
+
+def test_garbled_secret_manager_reply_is_503_not_a_crash(
     make_client: AppFactory,
     secret_manager: FakeSecretManager,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    secret_manager.garbage = True  # the client library raises a parse error of its own
+    secret_manager.garbage = True  # the client library cannot parse the reply
     client = make_client(
         GEMINI_API_KEY="",
         TOKENVEND_API_KEY_SECRET=SECRET,
         TOKENVEND_SECRET_MANAGER_ENDPOINT=secret_manager.url,
     )
-    response = client.post("/", headers={"Origin": ALLOWED_ORIGIN})
-    assert assert_error(response, 500, "INTERNAL") == "internal error"
-    (entry,) = [e for e in log_lines(capsys.readouterr().out) if "status" in e]
-    assert entry["severity"] == "ERROR" and entry["reason"] == "internal"
-    assert "Traceback" in entry["stack_trace"]
+    assert_error(client.post("/"), 503, "UNAVAILABLE")
+    logged = log_lines(capsys.readouterr().out)
+    assert any(entry.get("secret") == f"{SECRET}/versions/latest" for entry in logged)
+    assert not any("stack_trace" in entry for entry in logged)
+
+
+@pytest.mark.parametrize("bad_key", ["AIza-first\nsecond", "AIza key", "AIza\u00e9", "AIza\rX"])
+def test_api_key_a_header_cannot_carry_is_503_and_never_logged(
+    make_client: AppFactory,
+    gemini: FakeGemini,
+    secret_manager: FakeSecretManager,
+    capsys: pytest.CaptureFixture[str],
+    bad_key: str,
+) -> None:
+    secret_manager.add_version(SECRET, bad_key.encode())
+    client = make_client(
+        GEMINI_API_KEY="",
+        TOKENVEND_API_KEY_SECRET=SECRET,
+        TOKENVEND_SECRET_MANAGER_ENDPOINT=secret_manager.url,
+    )
+    local = make_client(GEMINI_API_KEY=bad_key)
+    for each in (client, local):
+        assert_error(each.post("/"), 503, "UNAVAILABLE")
+    output = capsys.readouterr().out
+    assert bad_key.strip() not in output and "AIza" not in output
+    assert gemini.requests == []
 
 
 def test_each_request_writes_one_structured_log_line(

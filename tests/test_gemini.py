@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.conftest import API_KEY, LogCapture
-from tests.fakes.gemini import GARBAGE, HANG, RESET, FakeGemini, status
+from tests.fakes.gemini import GARBAGE, HANG, RESET, TRICKLE, FakeGemini, status
 from tokenvend.errors import BadGateway, DeadlineExceeded, ResourceExhausted, Unavailable
 from tokenvend.gemini import GeminiTokenMinter, websocket_url
 
@@ -108,6 +108,43 @@ def test_silent_upstream_is_a_deadline_exceeded_within_the_deadline(
         minter(gemini.url, log_capture, deadline_seconds=0.3).mint(API_KEY, BODY)
     assert time.monotonic() - started < 2.0
     assert len(gemini.requests) == 1  # a read timeout is not retried: a token may exist
+
+
+def test_trickling_upstream_is_a_deadline_exceeded_within_the_deadline(
+    gemini: FakeGemini, log_capture: LogCapture
+) -> None:
+    gemini.answer(TRICKLE)
+    client = minter(gemini.url, log_capture, deadline_seconds=0.3)
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        client.mint(API_KEY, BODY)
+    assert time.monotonic() - started < 1.0
+    # The half-read connection was dropped, so the next answer is read cleanly.
+    assert client.mint(API_KEY, BODY).name == gemini.minted[-1]
+
+
+def test_error_text_is_redacted_before_it_is_cut_for_the_log(
+    gemini: FakeGemini, log_capture: LogCapture
+) -> None:
+    gemini.answer(status(400, "x" * 290 + API_KEY))
+    with pytest.raises(BadGateway):
+        minter(gemini.url, log_capture).mint(API_KEY, BODY)
+    assert API_KEY[:8] not in log_capture.text
+
+
+def test_odd_retry_after_is_replaced_by_the_default(
+    gemini: FakeGemini, log_capture: LogCapture
+) -> None:
+    gemini.answer(status(429, "quota", {"Retry-After": "²"}))
+    with pytest.raises(ResourceExhausted) as caught:
+        minter(gemini.url, log_capture).mint(API_KEY, BODY)
+    assert caught.value.response_headers() == {"Retry-After": "30"}
+
+
+def test_nan_is_never_sent_as_json(gemini: FakeGemini, log_capture: LogCapture) -> None:
+    with pytest.raises(ValueError, match="JSON compliant"):
+        minter(gemini.url, log_capture).mint(API_KEY, {"temperature": float("nan")})
+    assert gemini.requests == []
 
 
 def test_unreachable_upstream_is_unavailable_after_one_retry(log_capture: LogCapture) -> None:

@@ -26,10 +26,10 @@ from openapi_core.testing import MockRequest
 from openapi_spec_validator import validate as validate_spec
 from werkzeug.test import TestResponse
 
-from tests.conftest import ALLOWED_ORIGIN, SECRET, AppFactory
+from tests.conftest import ALLOWED_ORIGIN, API_KEY, AppFactory
+from tests.endpoints import BuggyCallerCheck, serve_endpoint
 from tests.fakes.gemini import GARBAGE, HANG, Answer, FakeGemini, status
 from tests.fakes.keys import FIREBASE_PROJECT, write_policy
-from tests.fakes.secret_manager import FakeSecretManager
 from tests.process import FunctionProcess
 from tokenvend import errors
 
@@ -56,7 +56,7 @@ class Scenario:
     gemini: Answer | None = None
     environment: dict[str, str] = field(default_factory=dict)
     access: str | None = None  # a policy access section of its own, as YAML
-    garbage_from_secret_manager: bool = False  # the client library fails unexpectedly
+    buggy_caller_check: bool = False  # served by an endpoint whose caller check has a bug
 
 
 SCENARIOS = {
@@ -81,7 +81,8 @@ SCENARIOS = {
     "body-too-large": Scenario(413, body="{" + " " * 17000 + "}"),
     "body-not-json": Scenario(415, body="options=1", content_type="text/plain"),
     "gemini-quota": Scenario(429, gemini=status(429, headers={"Retry-After": "17"})),
-    "unexpected-failure": Scenario(500, garbage_from_secret_manager=True),
+    "unexpected-failure": Scenario(500, buggy_caller_check=True),
+    "deeply-nested-json": Scenario(400, body="[" * 10000),
     "gemini-refuses": Scenario(502, gemini=status(400, "API key not valid")),
     "gemini-garbage": Scenario(502, gemini=GARBAGE),
     "gemini-unreachable": Scenario(
@@ -142,7 +143,6 @@ def test_real_response_conforms_to_openapi_yaml(
     name: str,
     make_client: AppFactory,
     gemini: FakeGemini,
-    secret_manager: FakeSecretManager,
     tmp_path: Path,
     openapi: OpenAPI,
 ) -> None:
@@ -152,14 +152,9 @@ def test_real_response_conforms_to_openapi_yaml(
     if scenario.access:
         profile = write_policy(tmp_path, "scenario", scenario.access).stem
         environment["TOKENVEND_POLICY_DIR"] = str(tmp_path)
-    if scenario.garbage_from_secret_manager:
-        secret_manager.garbage = True
-        environment.update(
-            GEMINI_API_KEY="",
-            TOKENVEND_API_KEY_SECRET=SECRET,
-            TOKENVEND_SECRET_MANAGER_ENDPOINT=secret_manager.url,
-        )
     client = make_client(profile, **environment)
+    if scenario.buggy_caller_check:
+        client = serve_endpoint(callers=BuggyCallerCheck(), gemini_url=gemini.url, api_key=API_KEY)
     if scenario.gemini:
         gemini.answer(scenario.gemini, scenario.gemini)  # the retry gets the same answer
     response = _send(scenario, client)

@@ -157,10 +157,17 @@ def test_every_extra_lock_name_maps_to_its_wire_path(name: str, path: str) -> No
 
 
 def test_extra_lock_on_an_already_configured_field_is_not_repeated() -> None:
-    lock = Lock("configured", ("temperature", "systemInstruction"))
-    body = body_for({"temperature": 0.5, "systemInstruction": "Hi."}, lock=lock)
+    body = body_for({"temperature": 0.5}, lock=Lock("configured", ("temperature",)))
+    assert body["fieldMask"] == "model,generationConfig.temperature"
+
+
+def test_extra_lock_on_a_partly_configured_object_locks_the_whole_object() -> None:
+    realtime = {"automaticActivityDetection": {"disabled": True}}
+    lock = Lock("configured", ("realtimeInputConfig", "systemInstruction"))
+    body = body_for({"realtimeInputConfig": realtime, "systemInstruction": "Hi."}, lock=lock)
     assert body["fieldMask"] == (
-        "model,generationConfig.temperature,systemInstruction.parts,systemInstruction.role"
+        "model,systemInstruction.parts,systemInstruction.role,"
+        "realtimeInputConfig.automaticActivityDetection,realtimeInputConfig,systemInstruction"
     )
 
 

@@ -1,6 +1,7 @@
 """Command line: ``python -m tokenvend validate [--strict] [PATH ...]`` and ``explain``.
 
-``validate`` with no paths checks every policy in ``policies/``; a folder means every
+``validate`` with no paths checks every policy in the policy folder
+(``$TOKENVEND_POLICY_DIR``, default ``policies/``); a folder means every
 ``*.yaml`` in it. Prints each file's verdict and its warnings, and exits 1 when any file
 is invalid (with ``--strict``, also when any has warnings). ``explain PROFILE`` prints
 what one policy allows; PROFILE is a profile name in the policy folder or a file path.
@@ -25,8 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check policy files against the schema")
     validate.add_argument(
-        "paths", nargs="*", type=Path, help="files or folders (default: policies/)"
-    )
+        "paths", nargs="*", type=Path,
+        help="files or folders (default: $TOKENVEND_POLICY_DIR or policies/)",
+    )  # fmt: skip
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
     explain = commands.add_parser("explain", help="print what one policy allows")
     explain.add_argument("profile", help="profile name, or path to a policy file")
@@ -36,15 +38,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )  # fmt: skip
     arguments = parser.parse_args(argv)
     if arguments.command == "explain":
-        return run_explain(arguments.profile, arguments.policy_dir)
-    return run_validate(arguments.paths or [DEFAULT_POLICY_DIR], strict=arguments.strict)
+        return run_explain(arguments.profile, arguments.policy_dir or policy_folder())
+    return run_validate(arguments.paths or [policy_folder()], strict=arguments.strict)
 
 
-def run_explain(profile: str, policy_dir: Path | None) -> int:
+def policy_folder() -> Path:
+    """The folder the function would read: ``$TOKENVEND_POLICY_DIR`` or ``policies/``."""
+    return Path(os.environ.get("TOKENVEND_POLICY_DIR") or DEFAULT_POLICY_DIR)
+
+
+def run_explain(profile: str, folder: Path) -> int:
     # Imported here: validate, which CI runs often, does not need it.
     from tokenvend.explain import explain
 
-    folder = policy_dir or Path(os.environ.get("TOKENVEND_POLICY_DIR") or DEFAULT_POLICY_DIR)
     try:
         is_file = profile.endswith(".yaml")
         policy = load_policy(Path(profile)) if is_file else load_profile(folder, profile)

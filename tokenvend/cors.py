@@ -10,9 +10,9 @@ behaviour this module exists to prevent.
 
 from __future__ import annotations
 
-from tokenvend.errors import PermissionDenied
+from tokenvend.errors import OriginNotAllowed
 
-ALLOWED_METHODS = "POST, OPTIONS"
+ALLOWED_METHODS = ("POST", "OPTIONS")
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Firebase-AppCheck"
 EXPOSED_HEADERS = "Retry-After, WWW-Authenticate"
 PREFLIGHT_MAX_AGE_SECONDS = 3600
@@ -25,7 +25,7 @@ class Cors:
     def check(self, origin: str | None) -> None:
         """Refuse a browser request from an origin the policy does not list."""
         if origin is not None and origin not in self._allowed_origins:
-            raise PermissionDenied("origin not allowed", reason="origin_not_allowed")
+            raise OriginNotAllowed()
 
     def response_headers(self, origin: str | None) -> dict[str, str]:
         # Vary on every response: a shared cache must not serve one origin's answer
@@ -39,7 +39,7 @@ class Cors:
     def preflight_headers(self, origin: str | None) -> dict[str, str]:
         headers = self.response_headers(origin)
         if "Access-Control-Allow-Origin" in headers:
-            headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            headers["Access-Control-Allow-Methods"] = ", ".join(ALLOWED_METHODS)
             headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
             headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_SECONDS)
         return headers

@@ -61,12 +61,12 @@ class Endpoint:
         return response
 
     def _serve(self, request: Request, origin: str | None, fields: dict[str, Any]) -> Response:
-        if request.method not in ("POST", "OPTIONS"):
-            raise MethodNotAllowed()
+        if request.method not in ALLOWED_METHODS:
+            raise MethodNotAllowed(ALLOWED_METHODS)
         self._cors.check(origin)
         if request.method == "OPTIONS":
             headers = self._cors.preflight_headers(origin)
-            headers["Allow"] = ALLOWED_METHODS
+            headers["Allow"] = ", ".join(ALLOWED_METHODS)
             return Response(status=204, headers=headers)
         fields["caller_kind"] = self.vendor.policy.access.callers.kind
         caller = self._callers.identify(request.headers)
@@ -88,7 +88,7 @@ class Endpoint:
             }
         }
         headers = {"Cache-Control": "no-store", **error.response_headers()}
-        if error.reason != "origin_not_allowed":
+        if error.readable_cross_origin:
             headers.update(self._cors.response_headers(origin))
         else:
             headers["Vary"] = "Origin"
@@ -120,7 +120,7 @@ def read_options(request: Request) -> Mapping[str, Any]:
     """The client options of a POST body: ``{}``, no body, or ``{"options": {...}}``."""
     declared = request.content_length
     if declared is not None and declared > MAX_BODY_BYTES:
-        raise PayloadTooLarge()
+        raise PayloadTooLarge(MAX_BODY_BYTES)
     data = _read_at_most(request, MAX_BODY_BYTES)
     if not data.strip():
         return {}
@@ -128,7 +128,7 @@ def read_options(request: Request) -> Mapping[str, Any]:
         raise UnsupportedMediaType()
     try:
         document = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[… nested past the stack
         raise InvalidArgument("request body is not valid JSON", reason="malformed_json") from None
     if not isinstance(document, dict):
         raise InvalidArgument("request body must be a JSON object", reason="malformed_json")
@@ -152,7 +152,7 @@ def _read_at_most(request: Request, limit_bytes: int) -> bytes:
         chunks.append(chunk)
         received += len(chunk)
         if received > limit_bytes:
-            raise PayloadTooLarge()
+            raise PayloadTooLarge(limit_bytes)
     return b"".join(chunks)
 
 

@@ -16,6 +16,8 @@ class TokenvendError(Exception):
     status = "INTERNAL"
     public_message = "internal error"
     reason = "internal"
+    # Whether a page on an allowed origin may read the error (gets CORS headers).
+    readable_cross_origin = True
 
     def __init__(self, public_message: str | None = None, *, reason: str | None = None) -> None:
         self.public_message = public_message or type(self).public_message
@@ -70,21 +72,36 @@ class PermissionDenied(TokenvendError):
     reason = "permission_denied"
 
 
+class OriginNotAllowed(PermissionDenied):
+    """A browser page on an origin the policy does not list; it may not even read this."""
+
+    public_message = "origin not allowed"
+    reason = "origin_not_allowed"
+    readable_cross_origin = False
+
+
 class MethodNotAllowed(TokenvendError):
     http_status = 405
     status = "METHOD_NOT_ALLOWED"
-    public_message = "only POST and OPTIONS are allowed"
+    public_message = "method not allowed"
     reason = "method_not_allowed"
 
+    def __init__(self, allowed_methods: tuple[str, ...]) -> None:
+        super().__init__(f"only {' and '.join(allowed_methods)} are allowed")
+        self.allowed_methods = allowed_methods
+
     def response_headers(self) -> dict[str, str]:
-        return {"Allow": "POST, OPTIONS"}
+        return {"Allow": ", ".join(self.allowed_methods)}
 
 
 class PayloadTooLarge(TokenvendError):
     http_status = 413
     status = "PAYLOAD_TOO_LARGE"
-    public_message = "request body is larger than 16 KiB"
+    public_message = "request body is too large"
     reason = "payload_too_large"
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(f"request body is larger than {limit_bytes // 1024} KiB")
 
 
 class UnsupportedMediaType(TokenvendError):

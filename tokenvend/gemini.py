@@ -34,6 +34,8 @@ from tokenvend.errors import (
 from tokenvend.logs import StructuredLog
 
 DEFAULT_ENDPOINT = "https://generativelanguage.googleapis.com"
+# A token answer is under a hundred bytes; anything this large is not one.
+MAX_RESPONSE_BYTES = 64 * 1024
 LIVE_METHOD_PATH = (
     "/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained"
 )
@@ -83,7 +85,19 @@ class GeminiTokenMinter:
         self._pool = urllib3.PoolManager(num_pools=2, maxsize=32, retries=False)
 
     def mint(self, api_key: str, body: Mapping[str, Any]) -> MintedToken:
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        if not usable_as_api_key(api_key):
+            # http.client would refuse the header with the key in its message, and that
+            # message would reach the log as a stack trace.
+            self._log.emit(
+                "ERROR",
+                "the API key holds characters an HTTP header cannot carry "
+                "(line breaks, spaces or non-ASCII)",
+            )
+            raise Unavailable(reason="api_key_malformed")
+        # allow_nan=False: NaN is not JSON, and Gemini would refuse every request.
+        payload = json.dumps(
+            body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
         headers = {"x-goog-api-key": api_key, "Content-Type": "application/json"}
         started = time.monotonic()
         deadline = started + self._deadline_seconds
@@ -110,8 +124,10 @@ class GeminiTokenMinter:
         )
         try:
             response = self._pool.request(
-                "POST", self.url, body=payload, headers=headers, timeout=timeout
-            )
+                "POST", self.url, body=payload, headers=headers, timeout=timeout,
+                preload_content=False,
+            )  # fmt: skip
+            data = _read_within(response, deadline)
         except ReadTimeoutError as error:
             raise DeadlineExceeded() from error
         except (NewConnectionError, ConnectTimeoutError) as error:
@@ -120,40 +136,69 @@ class GeminiTokenMinter:
             raise _RetryableFailure(BadGateway(reason="upstream_broken")) from error
         except HTTPError as error:
             raise BadGateway(reason="upstream_broken") from error
-        return self._read(response, api_key)
+        return self._read(response, data, api_key)
 
-    def _read(self, response: urllib3.BaseHTTPResponse, api_key: str) -> str:
+    def _read(self, response: urllib3.BaseHTTPResponse, data: bytes, api_key: str) -> str:
         status = response.status
         if status == 200:
             try:
-                name = json.loads(response.data)["name"]
+                name = json.loads(data)["name"]
             except (ValueError, KeyError, TypeError) as error:
                 raise BadGateway(reason="upstream_unreadable") from error
             if not isinstance(name, str) or not name.startswith("auth_tokens/"):
                 raise BadGateway(reason="upstream_unreadable")
             return name
-        self._log_upstream_error(response, api_key)
+        self._log_upstream_error(status, data, api_key)
         if status == 429:
             raise ResourceExhausted(retry_after_seconds=_retry_after(response))
         if status >= 500:
             raise _RetryableFailure(BadGateway(reason=f"upstream_{status}"))
         raise BadGateway(reason=f"upstream_{status}")
 
-    def _log_upstream_error(self, response: urllib3.BaseHTTPResponse, api_key: str) -> None:
+    def _log_upstream_error(self, status: int, data: bytes, api_key: str) -> None:
         # Operators need Gemini's own words ("API key not valid"), the browser never does.
         try:
-            error = json.loads(response.data).get("error", {})
-            detail = f"{error.get('status', '')}: {error.get('message', '')}"[:300]
-        except (ValueError, AttributeError):
+            error = json.loads(data).get("error", {})
+            detail = f"{error.get('status', '')}: {error.get('message', '')}"
+        except (ValueError, AttributeError, RecursionError):
             detail = "unreadable error body"
+        # Redact before cutting, so no part of a key at the cut survives.
         self._log.emit(
             "WARNING",
             "Gemini refused the token request",
-            upstream_status=response.status,
-            upstream_error=detail.replace(api_key, "[redacted]"),
+            upstream_status=status,
+            upstream_error=detail.replace(api_key, "[redacted]")[:300],
         )
+
+
+def usable_as_api_key(value: str) -> bool:
+    """Whether ``value`` can travel in an HTTP header as it is: printable ASCII, no spaces."""
+    return bool(value) and value.isascii() and value.isprintable() and " " not in value
+
+
+def _read_within(response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
+    """The whole body, or DeadlineExceeded: a server trickling bytes must not outlast it.
+
+    Each read waits at most the read timeout; the deadline is checked between reads.
+    """
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        while chunk := response.read1(MAX_RESPONSE_BYTES):
+            received += len(chunk)
+            if received > MAX_RESPONSE_BYTES:
+                raise BadGateway(reason="upstream_too_large")
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise DeadlineExceeded()
+    except BaseException:
+        response.close()  # the unread rest must not reach the next request on this connection
+        raise
+    finally:
+        response.release_conn()
+    return b"".join(chunks)
 
 
 def _retry_after(response: urllib3.BaseHTTPResponse) -> int | None:
     value = response.headers.get("Retry-After", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdecimal() else None

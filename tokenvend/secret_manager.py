@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from tokenvend.errors import ConfigurationError, Unavailable
+from tokenvend.gemini import usable_as_api_key
 from tokenvend.logs import StructuredLog
 
 if TYPE_CHECKING:
@@ -63,13 +64,18 @@ class SecretManagerKey:
             response = self._client.access_secret_version(
                 name=self.version_name, retry=self._retry, timeout=CALL_TIMEOUT_SECONDS
             )
-        except (exceptions.GoogleAPIError, OSError) as error:
+        except Exception as error:
+            # Whatever fails (an API error, refreshing Google credentials, a reply the
+            # client cannot parse), the key source is out and the cache's grace time
+            # applies. Only the API's own messages are logged: a parse error's text may
+            # quote the payload, which is the key.
+            detail = error.message if isinstance(error, exceptions.GoogleAPIError) else None
             self._log.emit(
                 "ERROR",
                 "cannot read the API key from Secret Manager",
                 secret=self.version_name,
                 error=type(error).__name__,
-                detail=getattr(error, "message", "") or "",
+                detail=detail or None,
             )
             raise Unavailable(reason="secret_unavailable") from error
         data: bytes = response.payload.data
@@ -80,10 +86,19 @@ class SecretManagerKey:
                 "ERROR", "API key payload failed its CRC32C check", secret=self.version_name
             )
             raise Unavailable(reason="secret_corrupt")
+        # Undecodable bytes become U+FFFD, which the header check below refuses.
         key = data.decode("utf-8", errors="replace").strip()
         if not key:
             self._log.emit("ERROR", "the API key secret is empty", secret=self.version_name)
             raise Unavailable(reason="secret_empty")
+        if not usable_as_api_key(key):
+            self._log.emit(
+                "ERROR",
+                "the API key secret holds characters an HTTP header cannot carry "
+                "(line breaks, spaces or non-ASCII); add a version with the key alone",
+                secret=self.version_name,
+            )
+            raise Unavailable(reason="secret_malformed")
         return key
 
 

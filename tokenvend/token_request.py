@@ -84,8 +84,12 @@ def field_mask(setup: Mapping[str, Any], additional_fields: tuple[str, ...]) -> 
 
 
 def is_covered(path: str, paths: list[str]) -> bool:
-    """Whether ``path`` or all of it (its sub-fields) is already in the mask."""
-    return any(locked == path or locked.startswith(f"{path}.") for locked in paths)
+    """Whether ``path`` is already locked: itself, or a field it belongs to, is in the mask.
+
+    A field whose sub-fields are in the mask is not covered: locking it whole also locks
+    the sub-fields the policy did not configure.
+    """
+    return any(path == locked or path.startswith(f"{locked}.") for locked in paths)
 
 
 def thaw(value: Any) -> Any:

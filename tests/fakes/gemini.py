@@ -35,7 +35,7 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Answer:
-    kind: str  # token | status | garbage | reset | hang
+    kind: str  # token | status | garbage | reset | hang | trickle
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
@@ -45,6 +45,7 @@ TOKEN = Answer("token")
 GARBAGE = Answer("garbage")
 RESET = Answer("reset")
 HANG = Answer("hang")
+TRICKLE = Answer("trickle")  # a 200 whose body comes a byte at a time until released
 
 
 def status(code: int, message: str = "error", headers: dict[str, str] | None = None) -> Answer:
@@ -53,10 +54,15 @@ def status(code: int, message: str = "error", headers: dict[str, str] | None = N
 
 
 class FakeGemini(LoopbackServer):
-    def __init__(self, port: int = 0) -> None:
+    """``record_requests=False`` only counts requests and mints names it does not keep, so
+    a long load run (the bench) stays flat in memory."""
+
+    def __init__(self, port: int = 0, *, record_requests: bool = True) -> None:
         super().__init__(_Handler, port)
         self.requests: list[Recorded] = []
         self.minted: list[str] = []
+        self.request_count = 0
+        self._record_requests = record_requests
         self._answers: deque[Answer] = deque()
         self._released = threading.Event()
         self._record_lock = threading.Lock()
@@ -73,16 +79,22 @@ class FakeGemini(LoopbackServer):
 
     def record(self, request: Recorded) -> None:
         with self._record_lock:
-            self.requests.append(request)
+            self.request_count += 1
+            if self._record_requests:
+                self.requests.append(request)
 
     def new_token(self) -> str:
         name = f"auth_tokens/{secrets.token_hex(16)}"
-        with self._record_lock:
-            self.minted.append(name)
+        if self._record_requests:
+            with self._record_lock:
+                self.minted.append(name)
         return name
 
     def wait_released(self) -> None:
         self._released.wait()
+
+    def wait_released_for(self, seconds: float) -> bool:
+        return self._released.wait(seconds)
 
     def stop(self) -> None:
         self._released.set()
@@ -115,6 +127,16 @@ class _Handler(QuietHandler):
             self.close_connection = True
         elif answer.kind == "hang":
             fake.wait_released()
+            self.close_connection = True
+        elif answer.kind == "trickle":
+            body = json.dumps({"name": fake.new_token()}).encode()
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+            for byte in body:
+                # Paces the bytes (it synchronises nothing): each read gets one byte.
+                if fake.wait_released_for(0.05):
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
             self.close_connection = True
 
 
