@@ -69,7 +69,7 @@ class SecretManagerKey:
             # client cannot parse), the key source is out and the cache's grace time
             # applies. Only the API's own messages are logged: a parse error's text may
             # quote the payload, which is the key.
-            detail = error.message if isinstance(error, exceptions.GoogleAPIError) else None
+            detail = error.message if isinstance(error, exceptions.GoogleAPICallError) else None
             self._log.emit(
                 "ERROR",
                 "cannot read the API key from Secret Manager",
