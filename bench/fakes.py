@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import json
 import sys
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tests.fakes.gemini import FakeGemini
@@ -23,27 +22,16 @@ API_KEY = "AIzaSyBENCH-fake-key-0123456789abcdefghij"
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
-    gemini = FakeGemini().start()
+    # Counts only: lists of every request and token would grow through a long load run.
+    gemini = FakeGemini(record_requests=False).start()
     secrets = FakeSecretManager()
     secrets.add_version(SECRET, API_KEY.encode())
     secrets.start()
-    assert isinstance(gemini, FakeGemini)
-
-    counters = {"gemini": 0}
-    lock = threading.Lock()
-
-    def count(request: object) -> None:
-        # Count only: the fake's list of every request would grow through a long load run.
-        with lock:
-            counters["gemini"] += 1
-
-    gemini.record = count  # type: ignore[method-assign]
-    gemini.new_token = _token  # type: ignore[method-assign]
 
     class Control(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = json.dumps(
-                {"secret_manager_calls": secrets.calls, "gemini_requests": counters["gemini"]}
+                {"secret_manager_calls": secrets.calls, "gemini_requests": gemini.request_count}
             ).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -52,7 +40,7 @@ def main() -> None:
 
         def do_POST(self) -> None:
             secrets.calls = 0
-            counters["gemini"] = 0
+            gemini.request_count = 0
             self.send_response(204)
             self.end_headers()
 
@@ -68,14 +56,6 @@ def main() -> None:
     with contextlib.suppress(KeyboardInterrupt):
         control.serve_forever()
     sys.exit(0)
-
-
-_counter = iter(range(1, 1 << 62))
-
-
-def _token() -> str:
-    # Unique without the fake's list of every minted name, so a long load run stays flat.
-    return f"auth_tokens/bench-{next(_counter):016d}"
 
 
 if __name__ == "__main__":

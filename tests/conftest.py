@@ -71,7 +71,7 @@ def log_capture() -> LogCapture:
 @pytest.fixture
 def gemini() -> Iterator[FakeGemini]:
     with FakeGemini() as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ FIREBASE_WITH_APP_CHECK = (
 @pytest.fixture
 def keys() -> Iterator[FakeKeyServer]:
     with FakeKeyServer([KEY, FIREBASE_KEY]) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture
@@ -89,6 +89,8 @@ Forge = Callable[[], str]
 UNAUTHENTICATED: list[tuple[str, Forge | None, str]] = [
     ("no_token", None, "app_check_missing"),
     ("garbage", lambda: "garbage", "app_check_malformed"),
+    ("header_not_an_object", lambda: "WzFd.e30.c2ln", "app_check_malformed"),  # header: [1]
+    ("longer_than_any_real_token", lambda: "e30." + "a" * 8200 + ".c2ln", "app_check_malformed"),
     ("alg_none", lambda: unsigned_token(app_check_claims(), KEY.kid), "app_check_wrong_algorithm"),
     ("another_key_with_the_same_key_id",
      lambda: ATTACKER.sign(app_check_claims(), kid=KEY.kid), "app_check_bad_signature"),

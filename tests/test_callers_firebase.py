@@ -44,7 +44,7 @@ VERIFIED_ONLY = f"""\
 @pytest.fixture
 def keys() -> Iterator[FakeKeyServer]:
     with FakeKeyServer([KEY, OTHER_PUBLISHED_KEY]) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture
@@ -103,6 +103,8 @@ UNAUTHENTICATED: list[tuple[str, Forge | None, str]] = [
     ("no_credential", None, "credential_missing"),
     ("garbage", lambda: "not-a-token", "token_malformed"),
     ("garbage_in_three_parts", lambda: "a.b.c", "token_malformed"),
+    ("header_not_an_object", lambda: "WzFd.e30.c2ln", "token_malformed"),  # header: [1]
+    ("longer_than_any_real_token", lambda: "e30." + "a" * 8200 + ".c2ln", "token_malformed"),
     ("alg_none", lambda: unsigned_token(firebase_claims(), KEY.kid), "wrong_algorithm"),
     ("another_key_with_the_same_key_id",
      lambda: ATTACKER.sign(firebase_claims(), kid=KEY.kid), "bad_signature"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,7 +49,7 @@ ANY_ACCOUNT = f"""\
 @pytest.fixture
 def keys() -> Iterator[FakeKeyServer]:
     with FakeKeyServer([KEY]) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture
@@ -97,6 +98,7 @@ Forge = Callable[[], str]
 UNAUTHENTICATED: list[tuple[str, Forge | None, str]] = [
     ("no_credential", None, "credential_missing"),
     ("garbage", lambda: "garbage", "token_malformed"),
+    ("header_not_an_object", lambda: "WzFd.e30.c2ln", "token_malformed"),  # header: [1]
     ("alg_none", lambda: unsigned_token(google_claims(), KEY.kid), "wrong_algorithm"),
     ("another_key_with_the_same_key_id",
      lambda: ATTACKER.sign(google_claims(), kid=KEY.kid), "bad_signature"),
@@ -188,3 +190,12 @@ def test_ten_requests_on_a_warm_instance_fetch_the_certificates_once(
     token = KEY.sign(google_claims())
     assert [post(client, token).status_code for _ in range(10)] == [200] * 10
     assert keys.fetches == {"/google": 1}
+
+
+def test_token_nested_past_the_stack_is_401_not_a_crash(
+    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = base64.urlsafe_b64encode(b"[" * 5000).rstrip(b"=").decode()
+    response = post(client, f"{header}.e30.c2ln")
+    assert response.status_code == 401
+    assert "stack_trace" not in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,14 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+import tokenvend.policy
+import tokenvend.schema_check
 from tests.conftest import ALLOWED_ORIGIN, AppFactory
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.keys import write_policy
-from tokenvend.errors import PolicyError
+from tokenvend.client_options import apply_options, describe_allowed
+from tokenvend.errors import InvalidArgument, PolicyError
+from tokenvend.explain import explain
 from tokenvend.policy import load_policy
 
 ANONYMOUS = "  callers: anonymous\n"
@@ -117,6 +122,26 @@ def test_options_left_out_take_their_defaults_or_the_configured_value(
                      "gemini-2.0-flash-001, gemini-2.5-flash-live", id="model_not_in_the_list"),
         pytest.param({"voice": "Puck"}, "option 'temperature' is required; send a number "
                      "from 0.2 to 1", id="option_without_default_missing"),
+        pytest.param({"temperature": float("nan")}, "option 'temperature' must be a number",
+                     id="nan_is_not_a_number"),
+        pytest.param({"temperature": float("inf")}, "option 'temperature' must be a number",
+                     id="infinity_is_out_of_every_range"),
+        pytest.param({"topK": float("-inf")}, "option 'topK' must be a whole number",
+                     id="minus_infinity_is_out_of_every_range"),
+        pytest.param({"temperature": None}, "option 'temperature' must be a number",
+                     id="null_is_not_a_number"),
+        pytest.param({"temperature": [0.5]}, "option 'temperature' must be a number",
+                     id="list_is_not_a_number"),
+        pytest.param({"topK": 10**400}, "option 'topK' must be a whole number from 1 to 40",
+                     id="huge_integer_is_out_of_range"),
+        pytest.param({"topK": False}, "option 'topK' must be a whole number",
+                     id="boolean_is_not_an_integer"),
+        pytest.param({"voice": 1}, "option 'voice' must be one of: Kore, Puck",
+                     id="number_where_only_strings_are_allowed"),
+        pytest.param({"voice": ["Kore"]}, "option 'voice' must be one of: Kore, Puck",
+                     id="list_holding_an_allowed_string"),
+        pytest.param({"voice": "kore"}, "option 'voice' must be one of: Kore, Puck",
+                     id="allowed_value_in_another_case"),
     ],
 )  # fmt: skip
 def test_disallowed_option_gets_400_naming_the_option_and_what_is_allowed(
@@ -129,6 +154,66 @@ def test_disallowed_option_gets_400_naming_the_option_and_what_is_allowed(
     error = response.get_json()["error"]
     assert error["status"] == "INVALID_ARGUMENT" and message in error["message"]
     assert gemini.requests == []
+
+
+def test_whole_number_written_as_a_float_is_sent_as_an_integer(
+    client: FlaskClient, gemini: FakeGemini
+) -> None:
+    assert post(client, {"temperature": 0.5, "topK": 12.0}).status_code == 200
+    top_k = sent_setup(gemini)["generationConfig"]["topK"]
+    assert top_k == 12 and type(top_k) is int
+
+
+def test_allowed_number_is_matched_as_json_and_the_policy_value_is_sent(
+    make_client: AppFactory, tmp_path: Path, gemini: FakeGemini
+) -> None:
+    seeds = "client_options:\n  seed: {field: seed, allowed: [1, 2], default: 1}\n"
+    write_policy(tmp_path, "seeds", ANONYMOUS, extra=seeds, live=LIVE)
+    client = make_client("seeds", TOKENVEND_POLICY_DIR=str(tmp_path))
+    for refused in (True, "2", 3, [2]):
+        assert post(client, {"seed": refused}).status_code == 400, refused
+    assert post(client, {"seed": 2.0}).status_code == 200
+    seed = sent_setup(gemini)["generationConfig"]["seed"]
+    assert seed == 2 and type(seed) is int
+
+
+def test_what_a_field_accepts_is_known_at_load_time(tmp_path: Path) -> None:
+    nested = (
+        "  budget: {field: thinkingConfig.thinkingBudget, minimum: 0, maximum: 512}\n"
+        "  silence:\n    field: realtimeInputConfig.automaticActivityDetection.silenceDurationMs\n"
+        "    minimum: 100\n    maximum: 2000\n    default: 500.0\n"
+    )  # fmt: skip
+    policy = load_policy(write_policy(tmp_path, "picker", ANONYMOUS, extra=OPTIONS + nested,
+                                      live=LIVE))  # fmt: skip
+    integer_only = {option.name: option.integer_only for option in policy.client_options}
+    assert integer_only == {
+        "voice": False, "temperature": False, "topK": True, "model": False, "budget": True,
+        "silence": True,
+    }  # fmt: skip
+    silence = policy.client_options[-1]
+    assert silence.default == 500 and type(silence.default) is int
+
+
+def test_requests_and_explain_read_only_the_loaded_policy_never_the_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = load_policy(write_policy(tmp_path, "picker", ANONYMOUS, extra=OPTIONS, live=LIVE))
+
+    def schema_checked(*_: object) -> None:
+        raise AssertionError("the schema checker ran after the policy was loaded")
+
+    # Any later read of the schema file, or any schema check, now fails loudly.
+    tokenvend.policy.policy_schema.cache_clear()
+    monkeypatch.setattr(tokenvend.policy, "SCHEMA_PATH", tmp_path / "no-schema-here.json")
+    monkeypatch.setattr(tokenvend.schema_check._Checker, "check", schema_checked)
+    assert [describe_allowed(option) for option in policy.client_options][1:3] == [
+        "a number from 0.2 to 1", "a whole number from 1 to 40",
+    ]  # fmt: skip
+    live = apply_options(policy.live, policy.client_options, {"temperature": 0.3, "topK": 7})
+    assert live is not None and live.config["topK"] == 7
+    with pytest.raises(InvalidArgument, match="whole number"):
+        apply_options(policy.live, policy.client_options, {"temperature": 0.3, "topK": 7.5})
+    assert "partly free: systemInstruction" in explain(policy, datetime.now(UTC))
 
 
 def test_profile_without_options_refuses_any_option(
@@ -181,6 +266,22 @@ def test_option_that_could_produce_an_invalid_setup_is_a_policy_error(
     found = problems(tmp_path, option(body))
     assert path in found, found
     assert words in found[path]
+
+
+def test_option_problems_are_reported_beside_other_problems_and_only_their_own(
+    tmp_path: Path,
+) -> None:
+    text = option("field: temperature\nallowed: [0.5, 3]")
+    live = LIVE.replace("lock: configured", "lock: configured\n  colour: red")
+    found = problems(tmp_path, text, live=live)
+    assert set(found) == {"live.colour"}  # options wait until live itself is valid
+    path = write_policy(tmp_path, "picker", ANONYMOUS, extra=text, live=LIVE)
+    path.write_text(path.read_text().replace("uses: 1", "uses: -1"))
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    found = dict(caught.value.problems)
+    assert set(found) == {"token.uses", "client_options.pick.allowed[1]"}
+    assert "live.config.temperature: must be at most 2" in found["client_options.pick.allowed[1]"]
 
 
 def test_option_and_configured_value_for_one_field_may_not_both_give_a_default(

@@ -13,7 +13,7 @@ from tests.fakes.keys import write_policy
 from tokenvend.__main__ import main
 from tokenvend.explain import explain
 from tokenvend.lint import policy_warnings
-from tokenvend.policy import load_policy
+from tokenvend.policy import Policy, load_policy
 
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 EXAMPLES = ROOT / "examples" / "policies"
@@ -43,6 +43,61 @@ def test_explain_prints_the_exact_request_body_with_the_key_elided() -> None:
     }  # fmt: skip
     assert "lifetime: 1800 s (30 min)" in text and "within 60 s" in text
     assert "free: topP, topK" in text and "temperature," not in text.split("free:")[1]
+
+
+def freedom(text: str) -> dict[str, str]:
+    """The lines under 'What the browser may still change', by their label."""
+    block = text.split("What the browser may still change\n", 1)[1].split("\n\n", 1)[0]
+    return dict(line.strip().split(": ", 1) for line in block.splitlines())
+
+
+def locked_policy(tmp_path: Path, config: str, plus: str) -> Path:
+    return write_policy(
+        tmp_path, "locks", "  callers: anonymous\n",
+        live=f"live:\n  model: m1\n  config: {config}\n  lock: {{configured_plus: {plus}}}\n",
+    )  # fmt: skip
+
+
+def lock_warnings(policy: Policy) -> list[str]:
+    return [message for path, message in policy_warnings(policy) if path.startswith("live.lock")]
+
+
+def test_instruction_configured_as_text_is_only_partly_locked_until_named_in_the_lock(
+    tmp_path: Path,
+) -> None:
+    # A string instruction puts its parts and role in the mask, not the field itself,
+    # so naming it in configured_plus adds a lock: no warning, and explain agrees.
+    bare = load_policy(locked_policy(tmp_path, "{systemInstruction: Hi.}", "[]"))
+    assert freedom(explain(bare, NOW))["partly free"] == "systemInstruction (all but parts, role)"
+    named = load_policy(locked_policy(tmp_path, "{systemInstruction: Hi.}", "[systemInstruction]"))
+    text = explain(named, NOW)
+    assert request_body(text)["fieldMask"] == (
+        "model,systemInstruction.parts,systemInstruction.role,systemInstruction"
+    )
+    assert "partly free" not in freedom(text) and "systemInstruction" not in freedom(text)["free"]
+    assert lock_warnings(named) == []
+
+
+def test_lock_on_a_configured_generation_field_is_redundant_and_explain_shows_it_locked(
+    tmp_path: Path,
+) -> None:
+    policy = load_policy(locked_policy(tmp_path, "{temperature: 0.5}", "[temperature, topP]"))
+    assert lock_warnings(policy) == ["temperature is configured, so it is locked already"]
+    lines = freedom(explain(policy, NOW))
+    assert lines["locked (fieldMask)"] == (
+        "model, generationConfig.temperature, generationConfig.topP"
+    )
+    assert not {"temperature", "topP"} & set(lines["free"].split(", "))
+
+
+def test_object_configured_in_part_is_partly_free_and_locked_whole_when_named(
+    tmp_path: Path,
+) -> None:
+    config = "{realtimeInputConfig: {activityHandling: NO_INTERRUPTION}}"
+    partly = freedom(explain(load_policy(locked_policy(tmp_path, config, "[]")), NOW))
+    assert partly["partly free"] == "realtimeInputConfig (all but activityHandling)"
+    named = load_policy(locked_policy(tmp_path, config, "[realtimeInputConfig]"))
+    assert "partly free" not in freedom(explain(named, NOW)) and lock_warnings(named) == []
 
 
 def test_explain_describes_callers_origins_app_check_and_options() -> None:

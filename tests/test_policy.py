@@ -178,3 +178,74 @@ def test_policy_files_are_only_the_yaml_files_of_the_folder(tmp_path: Path) -> N
     write(tmp_path, VALID, "notes.yml")
     write(tmp_path, VALID, "README.md")
     assert [path.name for path in policy_files(tmp_path)] == ["a.yaml", "b.yaml"]
+
+
+def test_schema_problems_and_cross_field_problems_are_reported_together(tmp_path: Path) -> None:
+    text = VALID.replace("uses: 1", "uses: -1").replace(
+        "new_session_expire_after_seconds: 60", "new_session_expire_after_seconds: 601"
+    )
+    text = text.replace("https://app.example.com]", "https://app.example.com:443]")
+    text = text.replace("{public: true}", "{public: maybe, min_instances: 11}")
+    problems = problems_of(write(tmp_path, text))
+    assert set(problems) == {
+        "token.uses", "token.new_session_expire_after_seconds", "access.allowed_origins[0]",
+        "deploy.public", "deploy.min_instances",
+    }  # fmt: skip
+    window = problems["token.new_session_expire_after_seconds"]
+    assert "at most expire_after_seconds (600)" in window
+    assert "max_instances (10)" in problems["deploy.min_instances"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("expire_after_seconds: 600", "expire_after_seconds: soon"),
+        ("new_session_expire_after_seconds: 60", "new_session_expire_after_seconds: [1]"),
+        ("token: {uses: 1, expire_after_seconds: 600, new_session_expire_after_seconds: 60}",
+         "token: 5"),
+        ("deploy: {public: true}", "deploy: {public: true, max_instances: many}"),
+        ("[https://app.example.com]", "[5]"),
+        ("callers: anonymous", "callers: anonymous\n  app_check: {project_number: 12}"),
+    ],
+)  # fmt: skip
+def test_cross_field_rule_is_skipped_when_a_part_it_reads_is_invalid(
+    tmp_path: Path, change: tuple[str, str]
+) -> None:
+    # The schema problem is reported; the rule neither crashes on the bad part nor
+    # adds a second, confusing problem about it.
+    problems = problems_of(write(tmp_path, VALID.replace(*change)))
+    assert all("at most" not in message for message in problems.values()), problems
+
+
+def test_app_id_of_another_project_is_reported_beside_a_schema_problem(tmp_path: Path) -> None:
+    app_check = "\n  app_check: {project_number: '12', app_ids: ['1:99:web:ab']}"
+    text = VALID.replace("callers: anonymous", "callers: anonymous" + app_check)
+    problems = problems_of(write(tmp_path, text.replace("lock: all", "lock: some")))
+    assert set(problems) == {"live.lock", "access.app_check.app_ids[0]"}
+    assert "project number 99, not 12" in problems["access.app_check.app_ids[0]"]
+
+
+def test_deploy_defaults_are_the_dataclass_defaults(tmp_path: Path) -> None:
+    # min_instances above the default max_instances is refused with that default.
+    text = VALID.replace("{public: true}", "{public: true, min_instances: 11}")
+    assert "max_instances (10)" in problems_of(write(tmp_path, text))["deploy.min_instances"]
+    deploy = load_policy(write(tmp_path, VALID)).deploy
+    assert (deploy.min_instances, deploy.max_instances, deploy.memory_mb) == (0, 10, 256)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(".nan", "not a number JSON can carry"), ("-.inf", "not a number JSON can carry"),
+     ("!!binary aGk=", "no JSON form"), ("!!set {0.5}", "no JSON form")],
+)  # fmt: skip
+def test_yaml_values_json_cannot_carry_are_refused_with_their_line(
+    tmp_path: Path, value: str, words: str
+) -> None:
+    text = VALID.replace("{responseModalities: [AUDIO]}", f"{{temperature: {value}}}")
+    problem = problems_of(write(tmp_path, text))["(file)"]
+    assert words in problem and "line 5" in problem
+
+
+def test_a_date_is_read_as_the_text_it_is_written_as(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, VALID.replace("Test profile.", "2026-01-15")))
+    assert policy.description == "2026-01-15"

@@ -19,7 +19,7 @@ KEY = signing_key("firebase-1")
 @pytest.fixture
 def keys() -> Iterator[FakeKeyServer]:
     with FakeKeyServer([KEY], max_age_seconds=600) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture

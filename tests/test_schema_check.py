@@ -10,7 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tokenvend.policy import parse_yaml, policy_files, policy_schema
+from tokenvend.policy import policy_files, policy_schema
+from tokenvend.policy_yaml import parse_yaml
 from tokenvend.schema_check import SUPPORTED_KEYWORDS, check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +118,21 @@ def test_cold_start_check_reports_more_than_the_first_error() -> None:
 def test_a_schema_keyword_the_check_does_not_know_is_refused_not_ignored() -> None:
     with pytest.raises(ValueError, match="not supported"):
         check("x", {"type": "string", "format": "email"})
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "reported_at"),
+    [
+        (("live", "model"), "gemini-2.0-flash-001\n", "live.model"),
+        (("access", "allowed_origins", 0), "http://localhost:5173\n", "access.allowed_origins[0]"),
+    ],
+)
+def test_a_trailing_newline_does_not_slip_past_an_anchored_pattern(
+    path: tuple[str | int, ...], value: str, reported_at: str
+) -> None:
+    document = copy.deepcopy(DOCUMENTS[0])
+    parent: Any = document
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    assert reported_at in [problem_path for problem_path, _ in check(document, policy_schema())]

@@ -26,7 +26,7 @@ from tokenvend.errors import TokenvendError, Unavailable
 from tokenvend.logs import StructuredLog
 
 # How long a fork waits for a running prefetch: a Secret Manager call's whole retry budget.
-PREFETCH_FORK_WAIT_SECONDS = 6.0
+DEFAULT_FORK_WAIT_SECONDS = 6.0
 
 
 class ApiKeySource(Protocol):
@@ -68,6 +68,7 @@ class CachedApiKey:
         ttl_seconds: float,
         grace_seconds: float = 3600.0,
         retry_after_failure_seconds: float = 10.0,
+        fork_wait_seconds: float = DEFAULT_FORK_WAIT_SECONDS,
     ) -> None:
         self._fetch = fetch
         self._clock = clock
@@ -75,13 +76,14 @@ class CachedApiKey:
         self._ttl_seconds = ttl_seconds
         self._grace_seconds = grace_seconds
         self._retry_after_failure_seconds = retry_after_failure_seconds
+        self._fork_wait_seconds = fork_wait_seconds
         self._lock = threading.Lock()
         self._key: str | None = None
-        self._fetched_at = 0.0
-        self._next_refresh_at = 0.0
+        self._fetched_at_seconds = 0.0
+        self._next_refresh_at_seconds = 0.0
         self._prefetch_thread: threading.Thread | None = None
-        self._failed_fetches = 0  # so a request that waited can tell a fetch failed meanwhile
         self._failure: TokenvendError | None = None  # how the latest fetch failed, if it did
+        self._failed_at_seconds = 0.0  # when it failed: until the pause ends, requests share it
 
     def prefetch(self) -> None:
         """Start fetching the key in the background; requests that come first wait for it."""
@@ -101,10 +103,11 @@ class CachedApiKey:
         os.register_at_fork(before=before_fork, after_in_child=after_fork_in_child)
         thread.start()
 
-    def wait_for_prefetch(self, timeout: float | None = None) -> None:
+    def wait_for_prefetch(self, timeout_seconds: float | None = None) -> None:
+        """Waits for a running prefetch, at most ``timeout_seconds`` (default: the fork's)."""
         thread = self._prefetch_thread
         if thread is not None:
-            thread.join(PREFETCH_FORK_WAIT_SECONDS if timeout is None else timeout)
+            thread.join(self._fork_wait_seconds if timeout_seconds is None else timeout_seconds)
 
     def _prefetch(self) -> None:
         try:
@@ -125,18 +128,19 @@ class CachedApiKey:
 
     def api_key(self) -> str:
         key = self._key
-        if key is not None and self._clock.monotonic_seconds() < self._next_refresh_at:
+        if key is not None and self._clock.monotonic_seconds() < self._next_refresh_at_seconds:
             return key
-        failures_seen = self._failed_fetches
         with self._lock:
             # Another request may have refreshed while this one waited for the lock.
             now = self._clock.monotonic_seconds()
-            if self._key is not None and now < self._next_refresh_at:
+            if self._key is not None and now < self._next_refresh_at_seconds:
                 return self._key
             failure = self._failure
-            if self._failed_fetches != failures_seen and isinstance(failure, Unavailable):
-                # With no key yet, a fetch failed while this request waited: share that
-                # answer rather than queue one more Secret Manager call per waiting request.
+            pause_ends_at_seconds = self._failed_at_seconds + self._retry_after_failure_seconds
+            if isinstance(failure, Unavailable) and now < pause_ends_at_seconds:
+                # No usable key, and a fetch failed moments ago (maybe while this request
+                # waited for it): answer with that failure rather than ask again, so an
+                # outage costs Secret Manager one call per pause, not one per request.
                 raise Unavailable(
                     failure.public_message, reason=failure.reason,
                     retry_after_seconds=failure.retry_after_seconds,
@@ -149,20 +153,21 @@ class CachedApiKey:
             key = self._fetch()
         except TokenvendError as error:
             self._failure = error
-            self._failed_fetches += 1
+            self._failed_at_seconds = self._clock.monotonic_seconds()
             stale = self._key
-            if stale is None or now - self._fetched_at > self._ttl_seconds + self._grace_seconds:
+            age_seconds = now - self._fetched_at_seconds
+            if stale is None or age_seconds > self._ttl_seconds + self._grace_seconds:
                 raise
-            self._next_refresh_at = now + self._retry_after_failure_seconds
+            self._next_refresh_at_seconds = now + self._retry_after_failure_seconds
             self._log.emit(
                 "WARNING",
                 "API key refresh failed; serving the last good key",
                 reason=error.reason,
-                key_age_seconds=round(now - self._fetched_at),
+                key_age_seconds=round(age_seconds),
                 grace_seconds=self._grace_seconds,
             )
             return stale
         self._key = key
-        self._fetched_at = now
-        self._next_refresh_at = now + self._ttl_seconds
+        self._fetched_at_seconds = now
+        self._next_refresh_at_seconds = now + self._ttl_seconds
         return key

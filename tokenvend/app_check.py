@@ -17,12 +17,11 @@ import jwt
 from werkzeug.datastructures import Headers
 
 from tokenvend.errors import PermissionDenied, Unauthenticated
+from tokenvend.jwt_header import CLOCK_SKEW_SECONDS, KeyRefused, signing_key
 from tokenvend.policy_access import AppCheck
 from tokenvend.public_keys import PublicKeys
 
 HEADER = "X-Firebase-AppCheck"
-CLOCK_SKEW_SECONDS = 30
-MAX_TOKEN_CHARS = 8192
 ISSUER = "https://firebaseappcheck.googleapis.com/"
 
 _REASONS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
@@ -62,18 +61,10 @@ class AppCheckVerifier:
         if not token:
             raise Unauthenticated(f"send an App Check token as {HEADER}",
                                   reason="app_check_missing")  # fmt: skip
-        if len(token) > MAX_TOKEN_CHARS:
-            raise _invalid("malformed")
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError:
-            raise _invalid("malformed") from None
-        if header.get("alg") != "RS256":
-            raise _invalid("wrong_algorithm")
-        key_id = header.get("kid")
-        key = self._keys.key(key_id) if isinstance(key_id, str) and key_id else None
-        if key is None:
-            raise _invalid("unknown_key")
+            key = signing_key(token, self._keys)
+        except KeyRefused as refused:
+            raise _invalid(refused.reason) from None
         try:
             claims = jwt.decode(
                 token,

@@ -32,6 +32,9 @@ DEFAULT_FIREBASE_CERTS_URL = (
 )
 DEFAULT_GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 DEFAULT_APP_CHECK_JWKS_URL = "https://firebaseappcheck.googleapis.com/v1/jwks"
+# How long a key fetch waits for the key URL's answer (the same as public_keys' default,
+# repeated here so an anonymous profile need not import that module).
+DEFAULT_KEY_FETCH_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def caller_check_for(
     clock: Clock | None = None,
     log: StructuredLog | None = None,
     salt: bytes | None = None,
+    key_fetch_timeout_seconds: float = DEFAULT_KEY_FETCH_TIMEOUT_SECONDS,
 ) -> CallerCheck:
     urls = urls or KeyUrls()
     clock = clock or SystemClock()
@@ -109,15 +113,24 @@ def caller_check_for(
 
         hasher = SubjectHasher(salt)
         if isinstance(access.callers, FirebaseCallers):
-            keys = PublicKeys(urls.firebase_certs, parse_x509_map, clock=clock, log=log)
+            keys = PublicKeys(
+                urls.firebase_certs, parse_x509_map, clock=clock, log=log,
+                timeout_seconds=key_fetch_timeout_seconds,
+            )  # fmt: skip
             check = FirebaseCheck(access.callers, keys, hasher, clock)
         else:
-            keys = PublicKeys(urls.google_certs, parse_x509_map, clock=clock, log=log)
+            keys = PublicKeys(
+                urls.google_certs, parse_x509_map, clock=clock, log=log,
+                timeout_seconds=key_fetch_timeout_seconds,
+            )  # fmt: skip
             check = GoogleCheck(access.callers, keys, hasher)
     if access.app_check is not None:
         from tokenvend.app_check import AppCheckVerifier, parse_jwks
         from tokenvend.public_keys import PublicKeys
 
-        jwks = PublicKeys(urls.app_check_jwks, parse_jwks, clock=clock, log=log)
+        jwks = PublicKeys(
+            urls.app_check_jwks, parse_jwks, clock=clock, log=log,
+            timeout_seconds=key_fetch_timeout_seconds,
+        )  # fmt: skip
         check = AppCheckedCallers(check, AppCheckVerifier(access.app_check, jwks))
     return check

@@ -5,20 +5,24 @@ policy and each value one it allows; anything else is a 400 that names the optio
 what is allowed. Chosen values (or the defaults) are written into the live config
 before the request body and its field mask are built, so they are locked exactly like
 the fields the policy configures. An option without a default must be sent.
+
+Everything a value is checked against was worked out when the policy loaded (the
+allowed values, the range, whether the field takes only integers), so a request reads
+only the ``ClientOption`` dataclasses. What goes on the wire is the policy's own copy
+of an allowed value, or a number the range admits, never the browser's object.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
-from functools import cache
 from typing import Any
 
 from tokenvend.errors import InvalidArgument
-from tokenvend.fields import GENERATION_FIELDS, SETUP_FIELDS
-from tokenvend.option_checks import is_number, same_json
-from tokenvend.policy import ClientOption, LiveConstraints, freeze, policy_schema
-from tokenvend.schema_check import check
+from tokenvend.fields import in_wire_order
+from tokenvend.policy import ClientOption, LiveConstraints, freeze
+from tokenvend.schema_check import is_number, same_json
 from tokenvend.token_request import thaw
 
 
@@ -50,15 +54,13 @@ def apply_options(
         for part in option.field[:-1]:
             node = node.setdefault(part, {})
         node[option.field[-1]] = value
-    # Keep the documented field order, whatever order the options came in.
-    ordered = {name: config[name] for name in (*GENERATION_FIELDS, *SETUP_FIELDS) if name in config}
-    return dataclasses.replace(live, model=model, config=freeze(ordered))
+    return dataclasses.replace(live, model=model, config=freeze(in_wire_order(config)))
 
 
 def describe_allowed(option: ClientOption) -> str:
     if option.allowed is not None:
         return "one of: " + ", ".join(_show(value) for value in option.allowed)
-    kind = "a whole number" if _field_problems(option, 0.5) else "a number"
+    kind = "a whole number" if option.integer_only else "a number"
     return f"{kind} from {option.minimum:g} to {option.maximum:g}"
 
 
@@ -72,36 +74,26 @@ def _value_of(option: ClientOption, chosen: Mapping[str, Any]) -> Any:
         return thaw(option.default)
     value = chosen[option.name]
     if option.allowed is not None:
-        if any(same_json(value, allowed) for allowed in option.allowed):
-            return value
-    elif (
-        is_number(value)
-        and option.minimum is not None
-        and option.maximum is not None
-        and option.minimum <= value <= option.maximum
-        and not _field_problems(option, value)
-    ):
-        return value
+        for allowed in option.allowed:
+            if same_json(value, allowed):
+                return thaw(allowed)
+    elif _in_range(option, value):
+        # The schema's integers include 20.0; send 20, as the field's type says.
+        return int(value) if option.integer_only else value
     raise InvalidArgument(
         f"option {option.name!r} must be {describe_allowed(option)}", reason="option_not_allowed"
     )
 
 
-def _field_problems(option: ClientOption, value: Any) -> bool:
-    """Whether a number is wrong for the field in a way a range cannot say (integers)."""
-    return bool(check(_nest(option.field, value), _config_schema()))
-
-
-def _nest(field: tuple[str, ...], value: Any) -> Any:
-    for part in reversed(field):
-        value = {part: value}
-    return value
-
-
-@cache
-def _config_schema() -> Mapping[str, Any]:
-    schema = policy_schema()
-    return {"$defs": schema["$defs"], "$ref": "#/$defs/liveConnectConfig"}
+def _in_range(option: ClientOption, value: Any) -> bool:
+    """Whether a browser's value is a finite number in the range, whole if it must be."""
+    if not is_number(value) or option.minimum is None or option.maximum is None:
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False  # Python's JSON parser accepts NaN and Infinity; JSON has neither
+    if not option.minimum <= value <= option.maximum:
+        return False
+    return not option.integer_only or isinstance(value, int) or value.is_integer()
 
 
 def _show(value: Any) -> str:

@@ -15,9 +15,9 @@ from typing import Any
 from tokenvend.client_options import apply_options, describe_allowed
 from tokenvend.fields import GENERATION_FIELDS, SETUP_FIELDS, mask_path
 from tokenvend.lint import policy_warnings
-from tokenvend.policy import LiveConstraints, Policy, policy_schema
+from tokenvend.policy import LiveConstraints, Policy
 from tokenvend.policy_access import AnonymousCallers, FirebaseCallers
-from tokenvend.token_request import build_setup, build_token_request, field_mask, thaw
+from tokenvend.token_request import build_setup, build_token_request, field_mask, is_covered, thaw
 
 
 def explain(policy: Policy, now: datetime) -> str:
@@ -109,30 +109,22 @@ def _freedom(live: LiveConstraints | None) -> list[str]:
     free, partly = [], []
     for name in (*GENERATION_FIELDS, *SETUP_FIELDS):
         path = mask_path(name)
+        # Locked means what the field mask and the lint warnings mean by it: the field
+        # itself, or one it belongs to, is in the mask. Its sub-fields alone are not.
+        if is_covered(path, mask):
+            continue
         inside = [
             locked.removeprefix(f"{path}.") for locked in mask if locked.startswith(f"{path}.")
         ]
-        if inside and not set(inside) >= _sub_fields(name):
+        if inside:
             partly.append(f"{name} (all but {', '.join(inside)})")
-        elif not inside and path not in mask:
+        else:
             free.append(name)
     lines = ["  locked (fieldMask): " + ", ".join(mask)]
     lines.append("  free: " + (", ".join(free) if free else "none"))
     if partly:
         lines.append("  partly free: " + "; ".join(partly))
     return lines
-
-
-def _sub_fields(name: str) -> set[str]:
-    """The sub-fields the schema knows for a config field (all of them locked = locked)."""
-    schema = policy_schema()
-    node: Any = schema["$defs"]["liveConnectConfig"]["properties"][name]
-    for branch in node.get("oneOf", [node]):
-        if "$ref" in branch:
-            branch = schema["$defs"][branch["$ref"].rpartition("/")[2]]
-        if "properties" in branch:
-            return set(branch["properties"])
-    return set()
 
 
 def _json(value: Any) -> str:

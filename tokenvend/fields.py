@@ -6,6 +6,11 @@ Generation fields travel inside ``generationConfig``; setup fields sit beside it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+Value = TypeVar("Value")
+
 GENERATION_FIELDS = (
     "responseModalities",
     "temperature",
@@ -36,3 +41,8 @@ def mask_path(field_name: str) -> str:
     if field_name in GENERATION_FIELDS:
         return f"generationConfig.{field_name}"
     return field_name
+
+
+def in_wire_order(config: Mapping[str, Value]) -> dict[str, Value]:
+    """The config fields in the documented order, whatever order they were written in."""
+    return {name: config[name] for name in (*GENERATION_FIELDS, *SETUP_FIELDS) if name in config}

@@ -19,6 +19,7 @@ from tokenvend.callers import (
     DEFAULT_APP_CHECK_JWKS_URL,
     DEFAULT_FIREBASE_CERTS_URL,
     DEFAULT_GOOGLE_CERTS_URL,
+    DEFAULT_KEY_FETCH_TIMEOUT_SECONDS,
     KeyUrls,
     caller_check_for,
 )
@@ -36,11 +37,18 @@ DEFAULT_API_KEY_TTL_SECONDS = 600
 DEFAULT_GEMINI_TIMEOUT_SECONDS = 8.0
 
 
-def endpoint_from_environment(environ: Mapping[str, str] = os.environ) -> Endpoint:
+def endpoint_from_environment(
+    environ: Mapping[str, str] = os.environ,
+    *,
+    clock: Clock | None = None,
+    key_fetch_timeout_seconds: float = DEFAULT_KEY_FETCH_TIMEOUT_SECONDS,
+) -> Endpoint:
+    """The instance's endpoint; tests pass a fake ``clock`` and a short key-fetch timeout."""
     log = StructuredLog(project_id=environ.get("GOOGLE_CLOUD_PROJECT"))
     try:
         with collector_paused():
-            return _build(environ, log, SystemClock())
+            clock = SystemClock() if clock is None else clock
+            return _build(environ, log, clock, key_fetch_timeout_seconds)
     except ConfigurationError as error:
         log.emit("CRITICAL", f"tokenvend cannot start: {error}")
         raise
@@ -67,7 +75,12 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _build(environ: Mapping[str, str], log: StructuredLog, clock: Clock) -> Endpoint:
+def _build(
+    environ: Mapping[str, str],
+    log: StructuredLog,
+    clock: Clock,
+    key_fetch_timeout_seconds: float,
+) -> Endpoint:
     policy_dir = Path(environ.get("TOKENVEND_POLICY_DIR") or DEFAULT_POLICY_DIR)
     profile = environ.get("TOKENVEND_PROFILE", "")
     if not profile:
@@ -99,6 +112,7 @@ def _build(environ: Mapping[str, str], log: StructuredLog, clock: Clock) -> Endp
             clock=clock,
             log=log,
             salt=environ.get("TOKENVEND_SUBJECT_HASH_SALT", "").encode() or None,
+            key_fetch_timeout_seconds=key_fetch_timeout_seconds,
         ),
         log=log,
     )

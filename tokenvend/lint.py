@@ -15,14 +15,14 @@ from tokenvend.policy import Policy
 from tokenvend.policy_access import AnonymousCallers
 from tokenvend.token_request import build_setup, field_mask, is_covered
 
-Warning = tuple[str, str]
+LintWarning = tuple[str, str]  # (policy path, what is risky)
 
 LONG_TOKEN_SECONDS = 3600
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-def policy_warnings(policy: Policy) -> list[Warning]:
-    warnings: list[Warning] = []
+def policy_warnings(policy: Policy) -> list[LintWarning]:
+    warnings: list[LintWarning] = []
     if policy.live is None:
         warnings.append(("live", "unconstrained: the browser may choose any model and "
                          "config; bind a model and lock what it may not change"))  # fmt: skip
@@ -47,7 +47,12 @@ def policy_warnings(policy: Policy) -> list[Warning]:
     return warnings
 
 
-def _redundant_locks(policy: Policy) -> list[Warning]:
+def _redundant_locks(policy: Policy) -> list[LintWarning]:
+    """configured_plus names the field mask skips: ``is_covered`` decides for both.
+
+    A field configured only in parts (a systemInstruction string becomes ``parts`` and
+    ``role``) is not covered, so naming it is not redundant: it locks the whole field.
+    """
     live = policy.live
     if live is None or not live.lock.additional_fields:
         return []

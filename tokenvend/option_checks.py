@@ -2,9 +2,11 @@
 
 Each option names one field and the values a browser may choose for it. Every value it
 could ever produce (each allowed value, both ends of a range, the default) is put into
-a copy of the policy and checked against the schema, so no choice a browser makes can
+a copy of ``live`` and checked against the schema, so no choice a browser makes can
 yield a setup Gemini would refuse. The value ``live`` already gives the field counts as
 the option's default; giving a second default, or two options for one field, is refused.
+What a range cannot say (that a field takes only integers) is read from the schema here,
+once, so that requests need only the loaded options.
 """
 
 from __future__ import annotations
@@ -13,31 +15,15 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from tokenvend.schema_check import Problem, check
+from tokenvend.schema_check import Problem, check, is_number, same_json
 
-_MISSING: Any = object()
-
-
-def same_json(left: Any, right: Any) -> bool:
-    """JSON equality: ``true`` is not ``1``, although Python says so."""
-    if isinstance(left, bool) or isinstance(right, bool):
-        return isinstance(left, bool) and isinstance(right, bool) and left == right
-    if isinstance(left, Mapping) and isinstance(right, Mapping):
-        return left.keys() == right.keys() and all(same_json(left[k], right[k]) for k in left)
-    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
-        return len(left) == len(right) and all(map(same_json, left, right))
-    return bool(left == right)
+MISSING: Any = object()  # no value at all, as opposed to a null one
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def option_problems(document: Mapping[str, Any], schema: Mapping[str, Any]) -> list[Problem]:
-    options: Mapping[str, Any] = document.get("client_options") or {}
-    if not options:
-        return []
-    live = document["live"]
+def option_problems(
+    options: Mapping[str, Any], live: Any, schema: Mapping[str, Any]
+) -> list[Problem]:
+    """The problems of schema-valid ``client_options`` beside a schema-valid ``live``."""
     if not isinstance(live, Mapping):
         return [("client_options", "needs a live mapping: with live: unconstrained the "
                  "browser already chooses everything")]  # fmt: skip
@@ -52,12 +38,12 @@ def option_problems(document: Mapping[str, Any], schema: Mapping[str, Any]) -> l
                 overlap = f"overlaps option {other!r} ({'.'.join(other_field)})"
                 problems.append((f"{where}.field", f"{overlap}; a field may have one option"))
         seen[field] = name
-        configured, blocked = _configured(live, field)
+        configured, blocked = configured_value(live, field)
         if blocked:
             problems.append((f"{where}.field", f"live.config sets {blocked} to a value that "
                              f"is not a mapping, so {option['field']} cannot be set"))  # fmt: skip
             continue
-        if configured is not _MISSING and "default" in option:
+        if configured is not MISSING and "default" in option:
             problems.append((f"{where}.default", f"{option['field']} is already set in live "
                              "and that value is the default; remove one of the two"))  # fmt: skip
         default = option.get("default", configured)
@@ -69,7 +55,7 @@ def option_problems(document: Mapping[str, Any], schema: Mapping[str, Any]) -> l
         if "default" in option:
             candidates.append((f"{where}.default", option["default"]))
         for path, value in candidates:
-            problems += _invalid_for_field(document, schema, field, value, path)
+            problems += _invalid_for_field(live, schema, field, value, path)
         problems += _default_problems(where, option, default)
     return problems
 
@@ -77,41 +63,65 @@ def option_problems(document: Mapping[str, Any], schema: Mapping[str, Any]) -> l
 def _default_problems(where: str, option: Mapping[str, Any], default: Any) -> list[Problem]:
     at = f"{where}.default" if "default" in option else f"{where}.field"
     if "allowed" in option:
-        if default is not _MISSING and not any(same_json(default, v) for v in option["allowed"]):
+        if default is not MISSING and not any(same_json(default, v) for v in option["allowed"]):
             return [(at, f"the default {default!r} must be one of the allowed values")]
         return []
     low, high = option["minimum"], option["maximum"]
     if low > high:
         return [(f"{where}.minimum", f"must be at most maximum ({high}), got {low}")]
-    if default is not _MISSING and not (is_number(default) and low <= default <= high):
+    if default is not MISSING and not (is_number(default) and low <= default <= high):
         return [(at, f"the default {default!r} must be a number from {low} to {high}")]
     return []
 
 
-def _configured(live: Mapping[str, Any], field: tuple[str, ...]) -> tuple[Any, str]:
-    """The value ``live`` gives the field (or _MISSING), and the path that blocks it."""
+def configured_value(live: Mapping[str, Any], field: tuple[str, ...]) -> tuple[Any, str]:
+    """The value ``live`` gives the field (or MISSING), and the path that blocks it."""
     node: Any = live if field == ("model",) else live.get("config") or {}
     for depth, part in enumerate(field):
         if not isinstance(node, Mapping):
-            return _MISSING, ".".join(field[:depth])
+            return MISSING, ".".join(field[:depth])
         if part not in node:
-            return _MISSING, ""
+            return MISSING, ""
         node = node[part]
     return node, ""
 
 
+def field_type(schema: Mapping[str, Any], field: tuple[str, ...]) -> str | None:
+    """The JSON type the schema gives a field ("integer", "string", ...), if it names one.
+
+    Follows ``$ref`` and, where a field has several forms (``oneOf``), the form that
+    has the next part of the path as a property; a path the schema does not know has
+    no type.
+    """
+    defs = schema["$defs"]
+    node: Any = defs["liveConstraints"] if field == ("model",) else defs["liveConnectConfig"]
+    for part in field:
+        forms = [_resolved(defs, form) for form in _resolved(defs, node).get("oneOf", [node])]
+        node = next((form["properties"][part] for form in forms
+                     if part in form.get("properties", {})), {})  # fmt: skip
+    kind = _resolved(defs, node).get("type")
+    return kind if isinstance(kind, str) else None
+
+
+def _resolved(defs: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in node:
+        node = defs[node["$ref"].rpartition("/")[2]]
+    return node
+
+
 def _invalid_for_field(
-    document: Mapping[str, Any], schema: Mapping[str, Any], field: tuple[str, ...], value: Any,
+    live: Mapping[str, Any], schema: Mapping[str, Any], field: tuple[str, ...], value: Any,
     path: str,
 ) -> list[Problem]:  # fmt: skip
-    trial = copy.deepcopy(dict(document))
+    trial = copy.deepcopy(dict(live))
     if field == ("model",):
-        trial["live"]["model"] = value
+        trial["model"] = value
     else:
-        node = trial["live"].setdefault("config", {})
+        node = trial.setdefault("config", {})
         for part in field[:-1]:
             node = node.setdefault(part, {})
         node[field[-1]] = value
-    found = check(trial, schema)
-    return [(path, f"{value!r} is not valid for {'.'.join(field)}: {where}: {message}")
+    # Only live is checked: problems elsewhere in the file are not this option's.
+    found = check(trial, {"$defs": schema["$defs"], "$ref": "#/$defs/liveConstraints"})
+    return [(path, f"{value!r} is not valid for {'.'.join(field)}: live.{where}: {message}")
             for where, message in found]  # fmt: skip

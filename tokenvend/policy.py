@@ -1,14 +1,16 @@
 """Policy files: YAML in, frozen dataclasses out.
 
-A policy is parsed once, at cold start: safe YAML, then the JSON Schema in
-``policy.schema.json``, then the rules the schema cannot express, and finally plain
-frozen dataclasses. Every problem of a file is reported at once, each naming the file,
-the path in the document and what would be valid. Nothing past this module reads the
-raw YAML.
+A policy is parsed once, at cold start: strict YAML (``policy_yaml``), then the JSON
+Schema in ``policy.schema.json``, then the rules the schema cannot express
+(``policy_rules``), and finally plain frozen dataclasses. Every problem of a file is
+reported at once, each naming the file, the path in the document and what would be
+valid. Nothing past this module reads the raw YAML or the schema: what a request needs
+to know about a field, such as whether it takes only integers, is worked out here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -18,17 +20,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import yaml
-
 from tokenvend.errors import PolicyError
-from tokenvend.fields import GENERATION_FIELDS, SETUP_FIELDS
-from tokenvend.option_checks import option_problems
-from tokenvend.policy_access import Access, access_problems, build_access
+from tokenvend.fields import in_wire_order
+from tokenvend.option_checks import MISSING, configured_value, field_type
+from tokenvend.policy_access import Access, build_access
+from tokenvend.policy_rules import rule_problems
+from tokenvend.policy_yaml import LOAD_ERRORS, describe_load_error, parse_yaml
 from tokenvend.schema_check import Problem, check
 
 SCHEMA_PATH = Path(__file__).with_name("policy.schema.json")
 PROFILE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
-_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 # A frozen JSON value: mappings are read-only views and lists are tuples.
 FrozenJson = Any
@@ -61,8 +62,10 @@ class ClientOption:
     """A setting the browser may choose: one field, the values allowed, a default.
 
     ``field`` is ``("model",)`` or a LiveConnectConfig path. Exactly one of ``allowed``
-    and the ``minimum``/``maximum`` range is set. ``default`` is the policy's default, or
-    the value ``live`` configures for the field; None means the browser must choose.
+    and the ``minimum``/``maximum`` range is set; every value they admit was checked
+    against the schema at load time. ``integer_only`` says the field's schema type is
+    integer, so a range admits only whole numbers. ``default`` is the policy's default,
+    or the value ``live`` configures for the field; None means the browser must choose.
     """
 
     name: str
@@ -72,6 +75,7 @@ class ClientOption:
     maximum: float | None
     default: FrozenJson
     description: str = ""
+    integer_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,12 @@ class Deploy:
     min_instances: int = 0
     max_instances: int = 10
     memory_mb: int = 256
+
+
+# The optional deploy settings, as the dataclass defaults them; the rules need them too.
+_DEPLOY_DEFAULTS = MappingProxyType(
+    {f.name: f.default for f in dataclasses.fields(Deploy) if f.default is not dataclasses.MISSING}
+)
 
 
 @dataclass(frozen=True)
@@ -119,11 +129,11 @@ def load_policy(path: Path) -> Policy:
         )  # fmt: skip
     try:
         document = parse_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, _DuplicateKey) as error:
-        raise PolicyError(source, [*problems, ("(file)", _describe_load_error(error))]) from error
-    problems += check(document, policy_schema())
-    if not problems:
-        problems += _cross_field_problems(document)
+    except LOAD_ERRORS as error:
+        raise PolicyError(source, [*problems, ("(file)", describe_load_error(error))]) from error
+    schema_problems = check(document, policy_schema())
+    problems += schema_problems
+    problems += rule_problems(document, schema_problems, policy_schema(), _DEPLOY_DEFAULTS)
     if problems:
         raise PolicyError(source, problems)
     return _build(path.stem, source, document)
@@ -133,73 +143,6 @@ def load_policy(path: Path) -> Policy:
 def policy_schema() -> Mapping[str, Any]:
     schema: Mapping[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return schema
-
-
-class _DuplicateKey(yaml.YAMLError):
-    pass
-
-
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe loader that refuses duplicate keys instead of keeping the last one."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
-            line = key_node.start_mark.line + 1
-            raise _DuplicateKey(f"key {key!r} appears twice (second time on line {line})")
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def parse_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
-
-
-def _describe_load_error(error: Exception) -> str:
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        mark = error.problem_mark
-        return f"not valid YAML: {error.problem} (line {mark.line + 1}, column {mark.column + 1})"
-    if isinstance(error, yaml.YAMLError):
-        return f"not valid YAML: {error}"
-    return f"cannot read the file: {error}"
-
-
-def _cross_field_problems(document: Mapping[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
-    token = document["token"]
-    if token["new_session_expire_after_seconds"] > token["expire_after_seconds"]:
-        problems.append(
-            ("token.new_session_expire_after_seconds",
-             f"must be at most expire_after_seconds ({token['expire_after_seconds']}), "
-             f"got {token['new_session_expire_after_seconds']}")
-        )  # fmt: skip
-    for index, origin in enumerate(document["access"]["allowed_origins"]):
-        scheme = origin.split("://", 1)[0]
-        if origin.endswith(_DEFAULT_PORTS[scheme]):
-            problems.append(
-                (f"access.allowed_origins[{index}]",
-                 f"{origin!r} names the default port; browsers omit it, so write "
-                 f"{origin.removesuffix(_DEFAULT_PORTS[scheme])!r}")
-            )  # fmt: skip
-    deploy = document["deploy"]
-    if deploy.get("min_instances", 0) > deploy.get("max_instances", 10):
-        problems.append(
-            ("deploy.min_instances",
-             f"must be at most max_instances ({deploy.get('max_instances', 10)})")
-        )  # fmt: skip
-    problems += access_problems(document["access"])
-    problems += option_problems(document, policy_schema())
-    return problems
 
 
 def freeze(value: Any) -> FrozenJson:
@@ -232,7 +175,11 @@ def _build_options(document: Mapping[str, Any]) -> tuple[ClientOption, ...]:
     options = []
     for name, option in (document.get("client_options") or {}).items():
         field = tuple(option["field"].split("."))
-        default = option.get("default", _configured_value(document["live"], field))
+        configured, _ = configured_value(document["live"], field)
+        default = option.get("default", None if configured is MISSING else configured)
+        integer_only = field_type(policy_schema(), field) == "integer"
+        if integer_only and isinstance(default, float):
+            default = int(default)  # the schema's integers include 20.0; Gemini wants 20
         allowed = option.get("allowed")
         options.append(
             ClientOption(
@@ -243,19 +190,10 @@ def _build_options(document: Mapping[str, Any]) -> tuple[ClientOption, ...]:
                 maximum=option.get("maximum"),
                 default=freeze(default),
                 description=option.get("description", ""),
+                integer_only=integer_only,
             )
         )
     return tuple(options)
-
-
-def _configured_value(live: Mapping[str, Any], field: tuple[str, ...]) -> Any:
-    """The value ``live`` gives a field, or None; cross-field checks ran already."""
-    node: Any = live if field == ("model",) else live.get("config") or {}
-    for part in field:
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _build_live(live: Any) -> LiveConstraints | None:
@@ -266,7 +204,5 @@ def _build_live(live: Any) -> LiveConstraints | None:
         parsed_lock = Lock("configured", tuple(lock["configured_plus"]))
     else:
         parsed_lock = Lock(lock)
-    config = live.get("config") or {}
-    # Keep the documented field order, whatever order the author wrote.
-    ordered = {name: config[name] for name in (*GENERATION_FIELDS, *SETUP_FIELDS) if name in config}
-    return LiveConstraints(model=live["model"], config=freeze(ordered), lock=parsed_lock)
+    config = in_wire_order(live.get("config") or {})
+    return LiveConstraints(model=live["model"], config=freeze(config), lock=parsed_lock)

@@ -70,12 +70,11 @@ def build_access(access: Mapping[str, Any]) -> Access:
     )
 
 
-def access_problems(access: Mapping[str, Any]) -> list[Problem]:
+def app_check_problems(app_check: Mapping[str, Any]) -> list[Problem]:
     """What the schema cannot say: every app id must belong to ``project_number``."""
-    app_check: Mapping[str, Any] = access.get("app_check") or {}
-    number = app_check.get("project_number")
+    number = app_check["project_number"]
     problems: list[Problem] = []
-    for index, app_id in enumerate(app_check.get("app_ids", [])):
+    for index, app_id in enumerate(app_check["app_ids"]):
         if app_id.split(":")[1] != number:
             problems.append(
                 (f"access.app_check.app_ids[{index}]",

@@ -30,6 +30,8 @@ MIN_MAX_AGE_SECONDS = 60  # a max-age of 0 must not become a fetch per request
 MAX_MAX_AGE_SECONDS = 6 * 3600  # App Check's documentation: cache at most six hours
 RETRY_AFTER_FAILURE_SECONDS = 60
 RETRY_WITHOUT_KEYS_SECONDS = 5
+DEFAULT_FETCH_TIMEOUT_SECONDS = 5.0  # waiting for the key URL's answer, once connected
+CONNECT_TIMEOUT_SECONDS = 2.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
 
 
@@ -57,16 +59,16 @@ class PublicKeys(Generic[Key]):
         *,
         clock: Clock,
         log: StructuredLog,
-        timeout_seconds: float = 5.0,
+        timeout_seconds: float = DEFAULT_FETCH_TIMEOUT_SECONDS,
     ) -> None:
         self.url = url
         self._parse = parse
         self._clock = clock
         self._log = log
-        self._timeout = urllib3.Timeout(connect=2.0, read=timeout_seconds)
+        self._timeout_seconds = timeout_seconds
         self._pool = urllib3.PoolManager(num_pools=1, maxsize=4, retries=False)
         self._keys: Mapping[str, Key] | None = None
-        self._next_fetch = 0.0  # monotonic seconds
+        self._next_fetch_seconds = 0.0  # monotonic
         self._lock = threading.Lock()
 
     def key(self, key_id: str) -> Key | None:
@@ -75,17 +77,17 @@ class PublicKeys(Generic[Key]):
 
     def _current(self) -> Mapping[str, Key]:
         keys = self._keys
-        if keys is not None and self._clock.monotonic_seconds() < self._next_fetch:
+        if keys is not None and self._clock.monotonic_seconds() < self._next_fetch_seconds:
             return keys
         # One fetch at a time; requests that waited find the fresh keys.
         with self._lock:
             now = self._clock.monotonic_seconds()
-            if self._keys is not None and now < self._next_fetch:
+            if self._keys is not None and now < self._next_fetch_seconds:
                 return self._keys
             return self._refresh(now)
 
     def _refresh(self, now: float) -> Mapping[str, Key]:
-        if self._keys is None and now < self._next_fetch:
+        if self._keys is None and now < self._next_fetch_seconds:
             raise _keys_unavailable()
         try:
             keys, fresh_seconds = self._fetch()
@@ -97,17 +99,18 @@ class PublicKeys(Generic[Key]):
                 serving_cached_keys=self._keys is not None,
             )
             if self._keys is None:
-                self._next_fetch = now + RETRY_WITHOUT_KEYS_SECONDS
+                self._next_fetch_seconds = now + RETRY_WITHOUT_KEYS_SECONDS
                 raise _keys_unavailable() from None
-            self._next_fetch = now + RETRY_AFTER_FAILURE_SECONDS
+            self._next_fetch_seconds = now + RETRY_AFTER_FAILURE_SECONDS
             return self._keys
         self._keys = keys
-        self._next_fetch = now + fresh_seconds
+        self._next_fetch_seconds = now + fresh_seconds
         return keys
 
     def _fetch(self) -> tuple[Mapping[str, Key], int]:
         try:
-            response = self._pool.request("GET", self.url, timeout=self._timeout)
+            timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=self._timeout_seconds)
+            response = self._pool.request("GET", self.url, timeout=timeout)
         except urllib3.exceptions.HTTPError as error:
             raise KeyFetchFailed(type(error).__name__) from None
         if response.status != 200:

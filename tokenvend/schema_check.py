@@ -55,7 +55,7 @@ def _is_type(value: Any, type_name: str) -> bool:
             return value.is_integer()
         return isinstance(value, int) and not isinstance(value, bool)
     if type_name == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return is_number(value)
     if type_name == "object":
         return isinstance(value, Mapping)
     if type_name == "array":
@@ -72,15 +72,28 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _json_equal(left: Any, right: Any) -> bool:
-    # JSON equality: True is not 1, although Python says so.
+def is_number(value: Any) -> bool:
+    """A JSON number: Python's bool is an int, but ``true`` is not a number."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def same_json(left: Any, right: Any) -> bool:
+    """JSON equality, at any depth: ``true`` is not ``1``, although Python says so."""
     if isinstance(left, bool) or isinstance(right, bool):
         return isinstance(left, bool) and isinstance(right, bool) and left == right
+    if isinstance(left, Mapping) and isinstance(right, Mapping):
+        return left.keys() == right.keys() and all(same_json(left[k], right[k]) for k in left)
+    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        return len(left) == len(right) and all(map(same_json, left, right))
     return bool(left == right)
 
 
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
+    # JSON Schema's "$" (ECMA-262) matches only at the very end; Python's also matches
+    # before a final newline, which would let "gemini-2.0-flash-001\n" through.
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
     return re.compile(pattern)
 
 
@@ -104,10 +117,10 @@ class _Checker:
             self.check(value, self._resolve(schema["$ref"]), path, out)
         if "oneOf" in schema:
             self._one_of(value, schema["oneOf"], schema.get("description", ""), path, out)
-        if "const" in schema and not _json_equal(value, schema["const"]):
+        if "const" in schema and not same_json(value, schema["const"]):
             out.append((describe_path(path), f"must be {schema['const']!r}, got {_show(value)}"))
             return
-        if "enum" in schema and not any(_json_equal(value, o) for o in schema["enum"]):
+        if "enum" in schema and not any(same_json(value, o) for o in schema["enum"]):
             allowed = ", ".join(str(option) for option in schema["enum"])
             out.append((describe_path(path), f"must be one of: {allowed}; got {_show(value)}"))
             return
@@ -121,7 +134,7 @@ class _Checker:
             self._array(value, schema, path, out)
         elif isinstance(value, str):
             self._string(value, schema, path, out)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        elif is_number(value):
             self._number(value, schema, path, out)
 
     def _one_of(
@@ -181,7 +194,7 @@ class _Checker:
         if schema.get("uniqueItems"):
             seen: list[Any] = []
             for index, item in enumerate(value):
-                if any(_json_equal(item, other) for other in seen):
+                if any(same_json(item, other) for other in seen):
                     out.append((describe_path(f"{path}[{index}]"), f"{_show(item)} is repeated"))
                 seen.append(item)
         if "items" in schema:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Self
 
 
 class LoopbackServer:
@@ -14,7 +15,7 @@ class LoopbackServer:
         self._server.fake = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self.connections = 0
-        self._lock = threading.Lock()
+        self._connected = threading.Condition()
 
     @property
     def url(self) -> str:
@@ -22,14 +23,20 @@ class LoopbackServer:
         return f"http://{host!s}:{port}"
 
     def count_connection(self) -> None:
-        with self._lock:
+        with self._connected:
             self.connections += 1
+            self._connected.notify_all()
+
+    def wait_for_connections(self, count: int, timeout_seconds: float = 5.0) -> bool:
+        """Whether ``count`` connections have been accepted, waiting up to the timeout."""
+        with self._connected:
+            return self._connected.wait_for(lambda: self.connections >= count, timeout_seconds)
 
     def serve_forever(self) -> None:
         # A short poll interval keeps shutdown (and so every test's teardown) fast.
         self._server.serve_forever(poll_interval=0.01)
 
-    def start(self) -> LoopbackServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -37,7 +44,7 @@ class LoopbackServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -1,0 +1,81 @@
+"""The YAML a policy file is written in, read strictly.
+
+Policies are read with PyYAML's safe loader (its C version when built), so no tag can
+build a Python object. Unlike the stock loader it refuses a key written twice in one
+mapping instead of silently keeping the last value: in a policy the first one is
+usually what the author meant to keep. And it yields only values JSON has, because the
+policy is checked against a JSON Schema and its values go to Gemini as JSON: a date is
+read as the text it is written as (as YAML 1.2 and the editor's schema check read it),
+and ``.nan``, ``.inf``, ``!!binary`` and ``!!set`` are refused. Whatever goes wrong, the
+message says where in the file it went wrong, because it ends up in a refusal to start.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import yaml
+
+# What reading a policy file may raise; describe_load_error turns each into a sentence.
+LOAD_ERRORS: tuple[type[Exception], ...] = (OSError, UnicodeDecodeError, yaml.YAMLError)
+
+
+class StrictYamlError(yaml.YAMLError):
+    """Valid YAML that a policy may not contain; the message names the line."""
+
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe loader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            line = key_node.start_mark.line + 1
+            raise StrictYamlError(f"key {key!r} appears twice (second time on line {line})")
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    value: float = loader.construct_yaml_float(node)
+    if not math.isfinite(value):
+        raise StrictYamlError(f"{node.value} (line {node.start_mark.line + 1}) is not a number "
+                              "JSON can carry; write a finite number")  # fmt: skip
+    return value
+
+
+def _refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> None:
+    raise StrictYamlError(f"{node.tag} (line {node.start_mark.line + 1}) has no JSON form; "
+                          "write a string, number, list or mapping")  # fmt: skip
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_str)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+
+
+def parse_yaml(text: str) -> Any:
+    """The document of a YAML text: plain dicts, lists, strings, numbers, bools, None."""
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
+
+
+def describe_load_error(error: Exception) -> str:
+    """One sentence for a policy file that could not be read or parsed, with its line."""
+    if isinstance(error, StrictYamlError):
+        return str(error)
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"not valid YAML: {error.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    if isinstance(error, yaml.YAMLError):
+        return f"not valid YAML: {error}"
+    return f"cannot read the file: {error}"
