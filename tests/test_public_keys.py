@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -73,13 +74,28 @@ def test_no_keys_at_all_is_503_and_the_next_attempt_waits_a_little(
     assert cache.key(KEY.kid) == KEY.certificate_pem
 
 
-def test_a_key_set_that_is_not_json_counts_as_a_failed_fetch(
+def test_a_missing_key_set_counts_as_a_failed_fetch(
     keys: FakeKeyServer, clock: FakeClock, log_capture: LogCapture
 ) -> None:
     broken = PublicKeys(f"{keys.url}/nowhere", parse_x509_map, clock=clock, log=log_capture.log)
     with pytest.raises(Unavailable):
         broken.key(KEY.kid)
     assert "HTTP 404" in log_capture.entries()[0]["message"]
+
+
+@pytest.mark.parametrize("failure", [AttributeError, RecursionError, IndexError])
+def test_a_key_set_the_parser_chokes_on_counts_as_a_failed_fetch_not_a_crash(
+    keys: FakeKeyServer, clock: FakeClock, log_capture: LogCapture, failure: type[Exception]
+) -> None:
+    def choke(document: Any) -> Mapping[str, str]:
+        raise failure("a key set nobody expected")
+
+    broken = PublicKeys(f"{keys.url}/firebase", choke, clock=clock, log=log_capture.log)
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            broken.key(KEY.kid)
+    assert keys.fetches["/firebase"] == 1  # and the next attempt waits, as for any failure
+    assert failure.__name__ in log_capture.entries()[0]["message"]
 
 
 @pytest.mark.parametrize(
@@ -91,6 +107,7 @@ def test_a_key_set_that_is_not_json_counts_as_a_failed_fetch(
         ("public, max-age=999999", None, 6 * 3600),
         ("no-cache", None, 300),
         ("no-store, max-age=100", None, 300),
+        ("max-age=600", "²", 600),  # a digit int() refuses: Age is ignored, not a crash
         (None, None, 300),
     ],
 )

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from werkzeug.datastructures import Headers
 
-from tokenvend.clock import Clock, SystemClock
+from tokenvend.clock import Clock
 from tokenvend.logs import StructuredLog
 from tokenvend.policy_access import Access, AnonymousCallers, FirebaseCallers
 
@@ -97,15 +97,12 @@ class _AppIdSource(Protocol):
 def caller_check_for(
     access: Access,
     *,
-    urls: KeyUrls | None = None,
-    clock: Clock | None = None,
-    log: StructuredLog | None = None,
+    urls: KeyUrls,
+    clock: Clock,
+    log: StructuredLog,
     salt: bytes | None = None,
     key_fetch_timeout_seconds: float = DEFAULT_KEY_FETCH_TIMEOUT_SECONDS,
 ) -> CallerCheck:
-    urls = urls or KeyUrls()
-    clock = clock or SystemClock()
-    log = log or StructuredLog()
     check: CallerCheck = AnonymousCheck()
     if not isinstance(access.callers, AnonymousCallers):
         from tokenvend.id_tokens import FirebaseCheck, GoogleCheck

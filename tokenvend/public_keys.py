@@ -45,7 +45,8 @@ def max_age_seconds(cache_control: str | None, age: str | None) -> int:
     directives = (cache_control or "").lower()
     if not match or "no-cache" in directives or "no-store" in directives:
         return DEFAULT_MAX_AGE_SECONDS
-    seconds = int(match.group(1)) - (int(age) if age and age.isdigit() else 0)
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    seconds = int(match.group(1)) - (int(age) if age and age.isdecimal() else 0)
     return max(MIN_MAX_AGE_SECONDS, min(MAX_MAX_AGE_SECONDS, seconds))
 
 
@@ -117,7 +118,9 @@ class PublicKeys(Generic[Key]):
             raise KeyFetchFailed(f"HTTP {response.status}")
         try:
             keys = self._parse(json.loads(response.data))
-        except (ValueError, TypeError, KeyError) as error:
+        except Exception as error:  # noqa: BLE001 - a fetched document is untrusted input
+            # Whatever breaks the parse (bad JSON, nesting past the stack, a wrong shape),
+            # the key set is unusable: keep the cached keys and wait, don't 500 each request.
             raise KeyFetchFailed(f"unusable key set ({type(error).__name__})") from None
         if not keys:
             raise KeyFetchFailed("the key set is empty")

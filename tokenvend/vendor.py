@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from tokenvend.api_key import ApiKeySource
 from tokenvend.client_options import apply_options
 from tokenvend.clock import Clock
 from tokenvend.gemini import TokenMinter
-from tokenvend.policy import LiveConstraints, Policy
-from tokenvend.token_request import build_token_request, model_resource, rfc3339
+from tokenvend.policy import Policy
+from tokenvend.token_request import build_token_request, model_resource
 
 
 @dataclass(frozen=True)
@@ -58,23 +57,18 @@ class TokenVendor:
         self._websocket_url = websocket_url
 
     def vend(self, options: Mapping[str, Any]) -> TokenGrant:
-        live = self.live_for(options)
+        # The client's options enter the constraints first (400 if refused), so they are
+        # locked like the rest.
+        live = apply_options(self.policy.live, self.policy.client_options, options)
         now = self._clock.now().replace(microsecond=0)
         body = build_token_request(self.policy.token, live, now)
         minted = self._minter.mint(self._api_keys.api_key(), body)
-        token = self.policy.token
         return TokenGrant(
             name=minted.name,
-            expire_time=rfc3339(now + timedelta(seconds=token.expire_after_seconds)),
-            new_session_expire_time=rfc3339(
-                now + timedelta(seconds=token.new_session_expire_after_seconds)
-            ),
-            uses=token.uses,
+            expire_time=body["expireTime"],
+            new_session_expire_time=body["newSessionExpireTime"],
+            uses=self.policy.token.uses,
             model=model_resource(live.model) if live else None,
             websocket_url=self._websocket_url,
             upstream_ms=minted.upstream_ms,
         )
-
-    def live_for(self, options: Mapping[str, Any]) -> LiveConstraints | None:
-        """The constraints for one request, after the client's options (400 if refused)."""
-        return apply_options(self.policy.live, self.policy.client_options, options)
