@@ -23,6 +23,7 @@ from tests.fakes.keys import (
     unsigned_token,
     write_policy,
 )
+from tests.refusals import assert_unauthenticated
 from tokenvend.app_check import parse_jwks
 
 KEY = signing_key("app-check-1")
@@ -119,13 +120,9 @@ def test_bad_app_check_token_gets_401_with_www_authenticate_and_no_token(
 ) -> None:
     token = forge() if forge else None
     response = post(client, token)
-    output = capsys.readouterr().out
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="tokenvend"'
-    assert log_lines(output)[-1]["reason"] == reason
-    assert gemini.requests == []
-    if token:
-        assert token not in output and token not in response.get_data(as_text=True)
+    assert_unauthenticated(
+        response, capsys.readouterr().out, reason=reason, gemini=gemini, token=token
+    )
 
 
 def test_app_check_token_of_an_app_the_policy_does_not_list_gets_403(

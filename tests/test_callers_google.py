@@ -21,6 +21,7 @@ from tests.fakes.keys import (
     unsigned_token,
     write_policy,
 )
+from tests.refusals import assert_unauthenticated
 
 KEY = signing_key("google-1")
 ATTACKER = signing_key("attacker")
@@ -128,13 +129,9 @@ def test_bad_google_credential_gets_401_with_www_authenticate_and_no_token(
 ) -> None:
     token = forge() if forge else None
     response = post(client, token)
-    output = capsys.readouterr().out
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="tokenvend"'
-    assert reason_of(output) == reason
-    assert gemini.requests == []
-    if token:
-        assert token not in output and token not in response.get_data(as_text=True)
+    assert_unauthenticated(
+        response, capsys.readouterr().out, reason=reason, gemini=gemini, token=token
+    )
 
 
 @pytest.mark.parametrize(
