@@ -1,4 +1,4 @@
-"""The function as functions-framework serves it: the browser contract of DESIGN §6."""
+"""The function as functions-framework serves it: the browser contract of the README."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The body of the Gemini auth_tokens request, byte for byte (DESIGN §5)."""
+"""The body of the Gemini auth_tokens request, byte for byte (README: the request sent)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The LiveConnectConfig fields tokenvend supports, in the order they go on the wire.
 
 Generation fields travel inside ``generationConfig``; setup fields sit beside it in
-``bidiGenerateContentSetup``. The orders are the wire contract (DESIGN §5).
+``bidiGenerateContentSetup``. The orders are the wire contract (README, "The request
+tokenvend sends").
 """
 
 from __future__ import annotations
