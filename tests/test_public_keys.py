@@ -25,7 +25,9 @@ def keys() -> Iterator[FakeKeyServer]:
 
 @pytest.fixture
 def cache(keys: FakeKeyServer, clock: FakeClock, log_capture: LogCapture) -> PublicKeys[str]:
-    return PublicKeys(f"{keys.url}/firebase", parse_x509_map, clock=clock, log=log_capture.log)
+    return PublicKeys(
+        f"{keys.url}/firebase", parse_x509_map, clock=clock, log=log_capture.log, timeout_seconds=5
+    )
 
 
 def test_keys_are_fetched_on_first_use_and_reused_until_max_age(
@@ -77,7 +79,9 @@ def test_no_keys_at_all_is_503_and_the_next_attempt_waits_a_little(
 def test_a_missing_key_set_counts_as_a_failed_fetch(
     keys: FakeKeyServer, clock: FakeClock, log_capture: LogCapture
 ) -> None:
-    broken = PublicKeys(f"{keys.url}/nowhere", parse_x509_map, clock=clock, log=log_capture.log)
+    broken = PublicKeys(
+        f"{keys.url}/nowhere", parse_x509_map, clock=clock, log=log_capture.log, timeout_seconds=5
+    )
     with pytest.raises(Unavailable):
         broken.key(KEY.kid)
     assert "HTTP 404" in log_capture.entries()[0]["message"]
@@ -90,7 +94,9 @@ def test_a_key_set_the_parser_chokes_on_counts_as_a_failed_fetch_not_a_crash(
     def choke(document: Any) -> Mapping[str, str]:
         raise failure("a key set nobody expected")
 
-    broken = PublicKeys(f"{keys.url}/firebase", choke, clock=clock, log=log_capture.log)
+    broken = PublicKeys(
+        f"{keys.url}/firebase", choke, clock=clock, log=log_capture.log, timeout_seconds=5
+    )
     for _ in range(3):
         with pytest.raises(Unavailable):
             broken.key(KEY.kid)

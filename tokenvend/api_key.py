@@ -9,8 +9,9 @@ not become an outage.
 ``prefetch`` fetches the first key in a background thread at instance start, so the
 request that woke the instance does not also wait for Secret Manager. functions-framework
 serves through gunicorn, which loads the function and then forks its worker: a fork
-waits (bounded) for a running prefetch, and the child starts with a fresh lock, so a
-fork can never copy a half-finished fetch or a held lock into the worker.
+waits for a running prefetch (up to ``fork_wait_seconds``, longer than a Secret Manager
+call may take), and the child starts with a fresh cache lock, so the worker does not
+inherit a half-finished fetch or a cache lock nobody will release.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from werkzeug.datastructures import Headers
 
@@ -32,9 +33,10 @@ DEFAULT_FIREBASE_CERTS_URL = (
 )
 DEFAULT_GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 DEFAULT_APP_CHECK_JWKS_URL = "https://firebaseappcheck.googleapis.com/v1/jwks"
-# How long a key fetch waits for the key URL's answer (the same as public_keys' default,
-# repeated here so an anonymous profile need not import that module).
+# How long a key fetch waits for the key URL's answer, once connected.
 DEFAULT_KEY_FETCH_TIMEOUT_SECONDS = 5.0
+
+Key = TypeVar("Key")
 
 
 @dataclass(frozen=True)
@@ -103,31 +105,28 @@ def caller_check_for(
     salt: bytes | None = None,
     key_fetch_timeout_seconds: float = DEFAULT_KEY_FETCH_TIMEOUT_SECONDS,
 ) -> CallerCheck:
+    if isinstance(access.callers, AnonymousCallers) and access.app_check is None:
+        return AnonymousCheck()
+    from tokenvend.public_keys import PublicKeys, parse_x509_map
+
+    def keys_at(url: str, parse: Callable[[Any], Mapping[str, Key]]) -> PublicKeys[Key]:
+        return PublicKeys(
+            url, parse, clock=clock, log=log, timeout_seconds=key_fetch_timeout_seconds
+        )
+
     check: CallerCheck = AnonymousCheck()
     if not isinstance(access.callers, AnonymousCallers):
         from tokenvend.id_tokens import FirebaseCheck, GoogleCheck
-        from tokenvend.public_keys import PublicKeys, parse_x509_map
 
         hasher = SubjectHasher(salt)
         if isinstance(access.callers, FirebaseCallers):
-            keys = PublicKeys(
-                urls.firebase_certs, parse_x509_map, clock=clock, log=log,
-                timeout_seconds=key_fetch_timeout_seconds,
-            )  # fmt: skip
+            keys = keys_at(urls.firebase_certs, parse_x509_map)
             check = FirebaseCheck(access.callers, keys, hasher, clock)
         else:
-            keys = PublicKeys(
-                urls.google_certs, parse_x509_map, clock=clock, log=log,
-                timeout_seconds=key_fetch_timeout_seconds,
-            )  # fmt: skip
-            check = GoogleCheck(access.callers, keys, hasher)
+            check = GoogleCheck(access.callers, keys_at(urls.google_certs, parse_x509_map), hasher)
     if access.app_check is not None:
         from tokenvend.app_check import AppCheckVerifier, parse_jwks
-        from tokenvend.public_keys import PublicKeys
 
-        jwks = PublicKeys(
-            urls.app_check_jwks, parse_jwks, clock=clock, log=log,
-            timeout_seconds=key_fetch_timeout_seconds,
-        )  # fmt: skip
-        check = AppCheckedCallers(check, AppCheckVerifier(access.app_check, jwks))
+        verifier = AppCheckVerifier(access.app_check, keys_at(urls.app_check_jwks, parse_jwks))
+        check = AppCheckedCallers(check, verifier)
     return check

@@ -2,8 +2,9 @@
 
 Checks run in the order that tells strangers least and costs least: method, origin,
 caller, and only then the body (size, media type, JSON shape), so an unauthenticated
-request is refused without its body being read. This is the one place where errors become responses:
-Google's API error shape, a public message only, and the headers the error declares.
+request is refused without its body being read. This is the one place where errors
+become responses: Google's API error shape, a public message only, and the headers the
+error declares.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from flask import Request, Response
 
-from tokenvend.callers import Caller, CallerCheck
+from tokenvend.callers import CallerCheck
 from tokenvend.cors import ALLOWED_METHODS, Cors
 from tokenvend.errors import (
     InvalidArgument,
@@ -68,9 +69,10 @@ class Endpoint:
             headers = self._cors.preflight_headers(origin)
             headers["Allow"] = ", ".join(ALLOWED_METHODS)
             return Response(status=204, headers=headers)
+        # Set before the check, so a refusal's log line says which kind was expected.
         fields["caller_kind"] = self.vendor.policy.access.callers.kind
         caller = self._callers.identify(request.headers)
-        fields.update(_caller_fields(caller))
+        fields.update(caller=caller.subject_hash, app_id=caller.app_id)
         options = read_options(request)
         grant = self.vendor.vend(options)
         fields["upstream_ms"] = round(grant.upstream_ms, 1)
@@ -154,7 +156,3 @@ def _read_at_most(request: Request, limit_bytes: int) -> bytes:
         if received > limit_bytes:
             raise PayloadTooLarge(limit_bytes)
     return b"".join(chunks)
-
-
-def _caller_fields(caller: Caller) -> dict[str, Any]:
-    return {"caller_kind": caller.kind, "caller": caller.subject_hash, "app_id": caller.app_id}

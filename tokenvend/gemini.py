@@ -34,6 +34,7 @@ from tokenvend.errors import (
 from tokenvend.logs import StructuredLog
 
 DEFAULT_ENDPOINT = "https://generativelanguage.googleapis.com"
+DEFAULT_DEADLINE_SECONDS = 8.0  # one token request, retry included
 # A token answer is under a hundred bytes; anything this large is not one.
 MAX_RESPONSE_BYTES = 64 * 1024
 LIVE_METHOD_PATH = (
@@ -73,7 +74,7 @@ class GeminiTokenMinter:
         endpoint: str,
         *,
         log: StructuredLog,
-        deadline_seconds: float = 8.0,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
         connect_timeout_seconds: float = 2.0,
         retry_pause_seconds: float = 0.2,
     ) -> None:

@@ -27,14 +27,18 @@ from tokenvend.clock import Clock, SystemClock
 from tokenvend.cors import Cors
 from tokenvend.endpoint import Endpoint
 from tokenvend.errors import ConfigurationError
-from tokenvend.gemini import DEFAULT_ENDPOINT, GeminiTokenMinter, websocket_url
+from tokenvend.gemini import (
+    DEFAULT_DEADLINE_SECONDS,
+    DEFAULT_ENDPOINT,
+    GeminiTokenMinter,
+    websocket_url,
+)
 from tokenvend.logs import StructuredLog
 from tokenvend.policy import load_profile, policy_files
 from tokenvend.vendor import TokenVendor
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 DEFAULT_API_KEY_TTL_SECONDS = 600
-DEFAULT_GEMINI_TIMEOUT_SECONDS = 8.0
 
 
 def endpoint_from_environment(
@@ -97,7 +101,7 @@ def _build(
             gemini_endpoint,
             log=log,
             deadline_seconds=_positive_number(
-                environ, "TOKENVEND_GEMINI_TIMEOUT_SECONDS", DEFAULT_GEMINI_TIMEOUT_SECONDS
+                environ, "TOKENVEND_GEMINI_TIMEOUT_SECONDS", DEFAULT_DEADLINE_SECONDS
             ),
         ),
         clock=clock,

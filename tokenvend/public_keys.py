@@ -30,7 +30,6 @@ MIN_MAX_AGE_SECONDS = 60  # a max-age of 0 must not become a fetch per request
 MAX_MAX_AGE_SECONDS = 6 * 3600  # App Check's documentation: cache at most six hours
 RETRY_AFTER_FAILURE_SECONDS = 60
 RETRY_WITHOUT_KEYS_SECONDS = 5
-DEFAULT_FETCH_TIMEOUT_SECONDS = 5.0  # waiting for the key URL's answer, once connected
 CONNECT_TIMEOUT_SECONDS = 2.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
 
@@ -60,7 +59,7 @@ class PublicKeys(Generic[Key]):
         *,
         clock: Clock,
         log: StructuredLog,
-        timeout_seconds: float = DEFAULT_FETCH_TIMEOUT_SECONDS,
+        timeout_seconds: float,
     ) -> None:
         self.url = url
         self._parse = parse
