@@ -7,7 +7,7 @@ The profile comes from ``TOKENVEND_PROFILE``; the instance is built once, at imp
 import functions_framework
 from flask import Request, Response
 
-from tokenvend.instance import endpoint_from_environment
+from tokenvend.app import endpoint_from_environment
 
 endpoint = endpoint_from_environment()
 

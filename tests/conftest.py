@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "main.py"
 API_KEY = "AIzaSyFAKE-test-key-0123456789abcdefghij"
 SECRET = "projects/demo/secrets/gemini-api-key"
+SECRET_VERSION = f"{SECRET}/versions/latest"
 ALLOWED_ORIGIN = "http://localhost:5173"
 
 

@@ -13,15 +13,15 @@ from flask import Flask, Response, request
 from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
-from tokenvend.api_key import StaticApiKey
-from tokenvend.callers import Caller, CallerCheck
+from tokenvend.callers.caller import Caller, CallerCheck
 from tokenvend.clock import SystemClock
-from tokenvend.cors import Cors
-from tokenvend.endpoint import Endpoint
-from tokenvend.gemini import GeminiTokenMinter, websocket_url
+from tokenvend.gemini.api_key import StaticApiKey
+from tokenvend.gemini.minter import GeminiTokenMinter, websocket_url
 from tokenvend.logs import StructuredLog
-from tokenvend.policy import load_profile
+from tokenvend.policy.loader import load_profile
 from tokenvend.vendor import TokenVendor
+from tokenvend.web.cors import Cors
+from tokenvend.web.endpoint import Endpoint
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -42,9 +42,10 @@ def serve_endpoint(
     vendor = TokenVendor(
         policy,
         api_keys=StaticApiKey(api_key),
-        minter=GeminiTokenMinter(gemini_url, log=log),
+        minter=GeminiTokenMinter(gemini_url, api_version="v1alpha", log=log, deadline_seconds=8.0),
         clock=SystemClock(),
-        websocket_url=websocket_url(gemini_url),
+        api_version="v1alpha",
+        websocket_url=websocket_url(gemini_url, "v1alpha"),
     )
     endpoint = Endpoint(
         vendor=vendor, cors=Cors(policy.access.allowed_origins), callers=callers, log=log

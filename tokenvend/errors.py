@@ -8,6 +8,8 @@ The endpoint is the one place that turns these into responses.
 
 from __future__ import annotations
 
+from tokenvend import reasons
+
 
 class TokenvendError(Exception):
     """Root of every error tokenvend raises on purpose."""
@@ -15,7 +17,7 @@ class TokenvendError(Exception):
     http_status = 500
     status = "INTERNAL"
     public_message = "internal error"
-    reason = "internal"
+    reason = reasons.INTERNAL
     # Whether a page on an allowed origin may read the error (gets CORS headers).
     readable_cross_origin = True
 
@@ -136,7 +138,7 @@ class ResourceExhausted(_RetryableError):
     http_status = 429
     status = "RESOURCE_EXHAUSTED"
     public_message = "Gemini quota exhausted; retry later"
-    reason = "upstream_quota"
+    reason = reasons.UPSTREAM_QUOTA
     default_retry_after_seconds = 30
 
 
@@ -144,7 +146,7 @@ class BadGateway(TokenvendError):
     http_status = 502
     status = "BAD_GATEWAY"
     public_message = "Gemini could not create a token"
-    reason = "upstream_error"
+    reason = reasons.UPSTREAM_ERROR
 
 
 class Unavailable(_RetryableError):
@@ -158,4 +160,4 @@ class DeadlineExceeded(TokenvendError):
     http_status = 504
     status = "DEADLINE_EXCEEDED"
     public_message = "Gemini did not answer in time"
-    reason = "upstream_timeout"
+    reason = reasons.UPSTREAM_TIMEOUT

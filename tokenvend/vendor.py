@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tokenvend.api_key import ApiKeySource
-from tokenvend.client_options import apply_options
 from tokenvend.clock import Clock
-from tokenvend.gemini import TokenMinter
-from tokenvend.policy import Policy
-from tokenvend.token_request import build_token_request, model_resource
+from tokenvend.gemini.api_key import ApiKeySource
+from tokenvend.gemini.minter import TokenMinter
+from tokenvend.gemini.request import build_token_request, model_resource
+from tokenvend.policy.model import Policy
+from tokenvend.policy.options import apply_options
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class TokenGrant:
     new_session_expire_time: str
     uses: int
     model: str | None
+    api_version: str
     websocket_url: str
     upstream_ms: float
 
@@ -35,7 +36,7 @@ class TokenGrant:
             "newSessionExpireTime": self.new_session_expire_time,
             "uses": self.uses,
             "model": self.model,
-            "apiVersion": "v1alpha",
+            "apiVersion": self.api_version,
             "websocketUrl": self.websocket_url,
         }
 
@@ -48,12 +49,14 @@ class TokenVendor:
         api_keys: ApiKeySource,
         minter: TokenMinter,
         clock: Clock,
+        api_version: str,
         websocket_url: str,
     ) -> None:
         self.policy = policy
         self._api_keys = api_keys
         self._minter = minter
         self._clock = clock
+        self._api_version = api_version
         self._websocket_url = websocket_url
 
     def vend(self, options: Mapping[str, Any]) -> TokenGrant:
@@ -69,6 +72,7 @@ class TokenVendor:
             new_session_expire_time=body["newSessionExpireTime"],
             uses=self.policy.token.uses,
             model=model_resource(live.model) if live else None,
+            api_version=self._api_version,
             websocket_url=self._websocket_url,
             upstream_ms=minted.upstream_ms,
         )

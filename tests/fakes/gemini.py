@@ -110,7 +110,7 @@ class _Handler(QuietHandler):
         body = self.rfile.read(length)
         fake.record(Recorded(self.path, dict(self.headers.items()), body))
         answer = fake.next_answer()
-        if self.path != "/v1alpha/auth_tokens":
+        if self.path not in ("/v1alpha/auth_tokens", "/v1beta/auth_tokens"):
             self.send_json(404, b'{"error": {"code": 404, "status": "NOT_FOUND"}}')
         elif answer.kind == "token":
             self.send_json(200, json.dumps({"name": fake.new_token()}).encode())

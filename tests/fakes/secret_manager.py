@@ -13,7 +13,7 @@ import threading
 from collections import deque
 
 from tests.fakes.server import LoopbackServer, QuietHandler
-from tokenvend.secret_manager import crc32c
+from tokenvend.gemini.secret_manager import crc32c
 
 _ACCESS = re.compile(r"^/v1/(projects/[^/]+/secrets/[^/]+)/versions/([^/:]+):access$")
 _STATUS_NAMES = {403: "PERMISSION_DENIED", 404: "NOT_FOUND", 500: "INTERNAL", 503: "UNAVAILABLE"}

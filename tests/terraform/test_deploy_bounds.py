@@ -16,7 +16,8 @@ import yaml
 
 from tests.terraform.tfconfig import REPO, ModuleRunner
 from tokenvend.errors import PolicyError
-from tokenvend.policy import load_policy, policy_schema
+from tokenvend.policy.loader import load_policy
+from tokenvend.policy.schema import policy_schema
 
 TEMPLATE: dict[str, Any] = yaml.safe_load(
     (REPO / "policies" / "voice-assistant.yaml").read_text(encoding="utf-8")

@@ -54,7 +54,7 @@ def write_policy(folder: pathlib.Path, name: str, *, public: bool) -> None:
 def test_terraform_deploys_exactly_the_policies_that_make_validate_checks(
     profiles_module: ModuleRunner, root_config: Config
 ) -> None:
-    from tokenvend.policy import policy_files  # the core's view of policies/
+    from tokenvend.policy.loader import policy_files  # the core's view of policies/
 
     policies = REPO / "policies"
     expected = [p.stem for p in policy_files(policies)]
@@ -79,7 +79,7 @@ def test_terraform_deploys_exactly_the_policies_that_make_validate_checks(
 def test_terraform_and_python_agree_on_which_files_are_policies(
     profiles_module: ModuleRunner, tmp_path: pathlib.Path
 ) -> None:
-    from tokenvend.policy import policy_files  # the core's view of policies/
+    from tokenvend.policy.loader import policy_files  # the core's view of policies/
 
     for name in ("alpha", "beta-2"):
         write_policy(tmp_path, name, public=False)

@@ -18,7 +18,7 @@ def test_the_archive_holds_only_the_allowlisted_files(
         "main.py",
         "requirements.txt",
         "tokenvend/__init__.py",
-        "tokenvend/policy.schema.json",
+        "tokenvend/policy/policy.schema.json",
         "tokenvend/sub/module.py",
         "policies/voice.yaml",
         # Never uploaded:
@@ -47,7 +47,7 @@ def test_the_archive_holds_only_the_allowlisted_files(
         "policies/voice.yaml",
         "requirements.txt",
         "tokenvend/__init__.py",
-        "tokenvend/policy.schema.json",
+        "tokenvend/policy/policy.schema.json",
         "tokenvend/sub/module.py",
     ]
     assert files["tokenvend/sub/module.py"] == str(repo / "tokenvend/sub/module.py")
@@ -60,7 +60,7 @@ def test_the_archive_of_this_repository_ships_the_package_and_its_policies(
 
     assert run.returncode == 0, run.stderr
     files = set(run.outputs["files"])
-    assert {"main.py", "requirements.txt", "tokenvend/policy.schema.json"} <= files
+    assert {"main.py", "requirements.txt", "tokenvend/policy/policy.schema.json"} <= files
     assert {f"policies/{p.name}" for p in (REPO / "policies").glob("*.yaml")} <= files
     assert not [f for f in files if "__pycache__" in f or f.startswith(("tests/", "examples/"))]
 

@@ -1,0 +1,179 @@
+"""The body of the Gemini auth_tokens request, byte for byte (README: the request sent)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tokenvend.gemini.request import build_token_request
+from tokenvend.jsonvalues import freeze
+from tokenvend.policy.loader import load_policy
+from tokenvend.policy.model import LiveConstraints, Lock, TokenRules
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
+NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
+TIMES = '"expireTime":"2026-01-15T12:30:00Z","newSessionExpireTime":"2026-01-15T12:01:00Z"'
+SEED_SETUP = (
+    '"bidiGenerateContentSetup":{"model":"models/gemini-2.0-flash-001",'
+    '"generationConfig":{"responseModalities":["AUDIO"]},'
+    '"systemInstruction":{"parts":[{"text":"Always answer in English."}],"role":"user"}}'
+)
+SEED_MASK = (
+    "model,generationConfig.responseModalities,systemInstruction.parts,systemInstruction.role"
+)
+
+
+def wire(body: dict[str, Any]) -> str:
+    """The bytes the minter sends: compact JSON, non-ASCII kept, key order kept."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def seed_body(case_file: str) -> str:
+    policy = load_policy(EXAMPLES / case_file)
+    return wire(build_token_request(policy.token, policy.live, NOW))
+
+
+def test_seed_case_1_unconstrained_sends_no_setup_and_no_field_mask() -> None:
+    assert seed_body("case-1-unconstrained.yaml") == "{" + TIMES + ',"uses":1}'
+
+
+def test_seed_case_2_lock_all_sends_setup_and_no_field_mask() -> None:
+    assert seed_body("case-2-locked.yaml") == "{" + TIMES + ',"uses":3,' + SEED_SETUP + "}"
+
+
+def test_seed_case_3_configured_plus_temperature_masks_configured_fields_and_temperature() -> None:
+    expected = (
+        "{" + TIMES + ',"uses":3,' + SEED_SETUP
+        + ',"fieldMask":"' + SEED_MASK + ',generationConfig.temperature"}'
+    )  # fmt: skip
+    assert seed_body("case-3-configured-plus-temperature.yaml") == expected
+
+
+def test_seed_case_4_configured_masks_only_configured_fields() -> None:
+    expected = "{" + TIMES + ',"uses":3,' + SEED_SETUP + ',"fieldMask":"' + SEED_MASK + '"}'
+    assert seed_body("case-4-configured.yaml") == expected
+
+
+CONFIGURED = Lock("configured")
+
+
+def body_for(
+    config: dict[str, Any], lock: Lock = CONFIGURED, model: str = "gemini-live-x"
+) -> dict[str, Any]:
+    live = LiveConstraints(model=model, config=freeze(config), lock=lock)
+    return build_token_request(TokenRules(0, 3600, 120), live, NOW)
+
+
+def test_times_come_from_one_clock_reading_in_whole_seconds_with_z() -> None:
+    body = build_token_request(TokenRules(1, 61, 59), None, NOW + timedelta(microseconds=999))
+    assert body["expireTime"] == "2026-01-15T12:01:01Z"
+    assert body["newSessionExpireTime"] == "2026-01-15T12:00:59Z"
+
+
+def test_a_clock_reading_that_is_not_utc_is_refused() -> None:
+    plus_one = datetime(2026, 1, 15, 13, 0, tzinfo=timezone(timedelta(hours=1)))
+    with pytest.raises(ValueError, match="UTC"):
+        build_token_request(TokenRules(1, 60, 60), None, plus_one)
+
+
+def test_uses_zero_is_sent_as_unlimited() -> None:
+    assert build_token_request(TokenRules(0, 60, 60), None, NOW)["uses"] == 0
+
+
+def test_speech_config_nests_in_generation_config_and_masks_its_first_level() -> None:
+    speech = {
+        "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}},
+        "languageCode": "de-DE",
+    }
+    body = body_for({"speechConfig": speech, "temperature": 0.2})
+    setup = body["bidiGenerateContentSetup"]
+    assert setup["generationConfig"] == {"temperature": 0.2, "speechConfig": speech}
+    assert body["fieldMask"] == "model,generationConfig.temperature,generationConfig.speechConfig"
+
+
+def test_tools_list_is_masked_as_one_field() -> None:
+    tools = [{"googleSearch": {}}, {"functionDeclarations": [{"name": "lookup"}]}]
+    body = body_for({"tools": tools})
+    assert body["bidiGenerateContentSetup"]["tools"] == tools
+    assert body["fieldMask"] == "model,tools"
+
+
+def test_realtime_input_config_masks_each_of_its_keys() -> None:
+    realtime = {
+        "automaticActivityDetection": {"disabled": True},
+        "activityHandling": "NO_INTERRUPTION",
+    }
+    body = body_for({"realtimeInputConfig": realtime})
+    assert body["fieldMask"] == (
+        "model,realtimeInputConfig.automaticActivityDetection,realtimeInputConfig.activityHandling"
+    )
+
+
+def test_empty_object_is_masked_as_the_field_itself() -> None:
+    body = body_for({"inputAudioTranscription": {}, "outputAudioTranscription": {}})
+    assert body["fieldMask"] == "model,inputAudioTranscription,outputAudioTranscription"
+
+
+def test_content_system_instruction_without_role_is_sent_as_written() -> None:
+    content = {"parts": [{"text": "One."}, {"text": "Two."}]}
+    body = body_for({"systemInstruction": content})
+    assert body["bidiGenerateContentSetup"]["systemInstruction"] == content
+    assert body["fieldMask"] == "model,systemInstruction.parts"
+
+
+def test_unicode_instruction_is_sent_as_utf8_text_not_escapes() -> None:
+    body = body_for({"systemInstruction": "Antworte auf Deutsch, bitte. 日本語もOK 🎙"})
+    assert '"text":"Antworte auf Deutsch, bitte. 日本語もOK 🎙"' in wire(body)
+
+
+@pytest.mark.parametrize(
+    ("model", "sent"),
+    [
+        ("gemini-2.0-flash-001", "models/gemini-2.0-flash-001"),
+        ("models/gemini-2.0-flash-001", "models/gemini-2.0-flash-001"),
+        ("tunedModels/my-voice-123", "tunedModels/my-voice-123"),
+    ],
+)
+def test_model_gets_models_prefix_unless_already_a_resource_name(model: str, sent: str) -> None:
+    assert body_for({}, model=model)["bidiGenerateContentSetup"]["model"] == sent
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("mediaResolution", "generationConfig.mediaResolution"),
+        ("thinkingConfig", "generationConfig.thinkingConfig"),
+        ("enableAffectiveDialog", "generationConfig.enableAffectiveDialog"),
+        ("topK", "generationConfig.topK"),
+        ("tools", "tools"),
+        ("proactivity", "proactivity"),
+    ],
+)
+def test_every_extra_lock_name_maps_to_its_wire_path(name: str, path: str) -> None:
+    body = body_for({}, lock=Lock("configured", (name,)))
+    assert body["fieldMask"] == f"model,{path}"
+
+
+def test_extra_lock_on_an_already_configured_field_is_not_repeated() -> None:
+    body = body_for({"temperature": 0.5}, lock=Lock("configured", ("temperature",)))
+    assert body["fieldMask"] == "model,generationConfig.temperature"
+
+
+def test_extra_lock_on_a_partly_configured_object_locks_the_whole_object() -> None:
+    realtime = {"automaticActivityDetection": {"disabled": True}}
+    lock = Lock("configured", ("realtimeInputConfig", "systemInstruction"))
+    body = body_for({"realtimeInputConfig": realtime, "systemInstruction": "Hi."}, lock=lock)
+    assert body["fieldMask"] == (
+        "model,systemInstruction.parts,systemInstruction.role,"
+        "realtimeInputConfig.automaticActivityDetection,realtimeInputConfig,systemInstruction"
+    )
+
+
+def test_lock_all_with_no_config_sends_only_the_model() -> None:
+    body = body_for({}, lock=Lock("all"))
+    assert body["bidiGenerateContentSetup"] == {"model": "models/gemini-live-x"}
+    assert "fieldMask" not in body

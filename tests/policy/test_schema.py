@@ -1,0 +1,138 @@
+"""The cold-start schema check agrees with a general JSON Schema validator."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tokenvend.policy.loader import policy_files
+from tokenvend.policy.schema import SUPPORTED_KEYWORDS, check, policy_schema
+from tokenvend.policy.strict_yaml import parse_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = [
+    parse_yaml(path.read_text(encoding="utf-8"))
+    for path in policy_files(ROOT / "policies") + policy_files(ROOT / "examples" / "policies")
+]
+VALIDATOR = jsonschema.Draft202012Validator(policy_schema())
+
+
+def schema_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for key, value in node.items():
+            if key in ("properties", "$defs"):
+                for child in value.values():
+                    yield from schema_nodes(child)
+            elif key in ("items", "additionalProperties") and isinstance(value, dict):
+                yield from schema_nodes(value)
+            elif key == "oneOf":
+                for child in value:
+                    yield from schema_nodes(child)
+
+
+def test_schema_is_valid_json_schema_2020_12() -> None:
+    jsonschema.Draft202012Validator.check_schema(policy_schema())
+    assert policy_schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_schema_uses_only_keywords_the_cold_start_check_supports() -> None:
+    for node in schema_nodes(policy_schema()):
+        assert set(node) <= SUPPORTED_KEYWORDS, set(node) - SUPPORTED_KEYWORDS
+
+
+def test_every_object_refuses_unknown_keys_and_every_property_is_described() -> None:
+    for node in schema_nodes(policy_schema()):
+        if node.get("type") == "object" and "properties" in node:
+            assert node.get("additionalProperties") is False, node.get("description")
+        for name, child in node.get("properties", {}).items():
+            assert "description" in child or "$ref" in child, name
+
+
+def mutations(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each leaf replaced by wrong values, each key dropped, one unknown key added."""
+    wrong_values: list[Any] = [None, True, -5, 1.5, "", "x", [], {}, ["x"], 100000]
+
+    def walk(node: Any, trail: list[Any]) -> Iterator[list[Any]]:
+        yield trail
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from walk(value, [*trail, key])
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from walk(value, [*trail, index])
+
+    for trail in walk(document, []):
+        if not trail:
+            continue
+        for wrong in wrong_values:
+            mutated = copy.deepcopy(document)
+            parent = mutated
+            for step in trail[:-1]:
+                parent = parent[step]
+            parent[trail[-1]] = wrong
+            yield f"{trail}={wrong!r}", mutated
+            if isinstance(parent, dict):
+                dropped = copy.deepcopy(mutated)
+                target = dropped
+                for step in trail[:-1]:
+                    target = target[step]
+                del target[trail[-1]]
+                yield f"{trail} dropped", dropped
+                extra = copy.deepcopy(document)
+                target = extra
+                for step in trail[:-1]:
+                    target = target[step]
+                target["unexpectedKey"] = 1
+                yield f"{trail[:-1]}+unexpectedKey", extra
+
+
+@pytest.mark.parametrize("index", range(len(DOCUMENTS)))
+def test_cold_start_check_and_jsonschema_agree_on_every_mutation_of_shipped_policies(
+    index: int,
+) -> None:
+    checked = 0
+    for label, document in mutations(DOCUMENTS[index]):
+        ours = check(document, policy_schema())
+        theirs = list(VALIDATOR.iter_errors(document))
+        assert bool(ours) == bool(theirs), (label, ours, [e.message for e in theirs])
+        checked += 1
+    assert checked > 100
+
+
+def test_cold_start_check_reports_more_than_the_first_error() -> None:
+    document = copy.deepcopy(DOCUMENTS[0])
+    document["token"]["uses"] = -1
+    document["deploy"]["memory_mb"] = 3
+    assert {path for path, _ in check(document, policy_schema())} == {
+        "token.uses",
+        "deploy.memory_mb",
+    }
+
+
+def test_a_schema_keyword_the_check_does_not_know_is_refused_not_ignored() -> None:
+    with pytest.raises(ValueError, match="not supported"):
+        check("x", {"type": "string", "format": "email"})
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "reported_at"),
+    [
+        (("live", "model"), "gemini-2.0-flash-001\n", "live.model"),
+        (("access", "allowed_origins", 0), "http://localhost:5173\n", "access.allowed_origins[0]"),
+    ],
+)
+def test_a_trailing_newline_does_not_slip_past_an_anchored_pattern(
+    path: tuple[str | int, ...], value: str, reported_at: str
+) -> None:
+    document = copy.deepcopy(DOCUMENTS[0])
+    parent: Any = document
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    assert reported_at in [problem_path for problem_path, _ in check(document, policy_schema())]

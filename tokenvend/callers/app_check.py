@@ -1,0 +1,54 @@
+"""Firebase App Check: ``X-Firebase-AppCheck: <JWT>``, required in addition to callers.
+
+App Check tokens go through the same verifier as ID tokens, with the keys Google
+publishes as a JWKS, the issuer ``https://firebaseappcheck.googleapis.com/<project
+number>`` and an audience that contains ``projects/<project number>``. The subject is
+the app id, which the policy must list. This module is imported only by profiles that
+use App Check.
+"""
+
+from __future__ import annotations
+
+from werkzeug.datastructures import Headers
+
+from tokenvend.callers.id_tokens import refused
+from tokenvend.callers.public_keys import PublicKeys
+from tokenvend.callers.verifier import TokenRefused, TokenVerifier
+from tokenvend.clock import Clock
+from tokenvend.errors import PermissionDenied, Unauthenticated
+from tokenvend.policy.access import AppCheck
+
+HEADER = "X-Firebase-AppCheck"
+ISSUER = "https://firebaseappcheck.googleapis.com/"
+REASON_PREFIX = "app_check_"
+
+
+class AppCheckVerifier:
+    """Verifies the App Check header against the policy's project and apps."""
+
+    what = "App Check token"
+
+    def __init__(self, rules: AppCheck, keys: PublicKeys, clock: Clock) -> None:
+        self._rules = rules
+        self._verifier = TokenVerifier(
+            keys,
+            issuers=frozenset({ISSUER + rules.project_number}),
+            audiences=(f"projects/{rules.project_number}",),
+            clock=clock,
+        )
+
+    def app_id(self, headers: Headers) -> str:
+        """The verified app id of the request; raises 401 or 403 to refuse."""
+        token = headers.get(HEADER, "").strip()
+        if not token:
+            raise Unauthenticated(
+                f"send an App Check token as {HEADER}", reason=f"{REASON_PREFIX}missing"
+            )
+        try:
+            claims = self._verifier.verify(token)
+        except TokenRefused as refusal:
+            raise refused(self.what, refusal, prefix=REASON_PREFIX) from None
+        subject: str = claims["sub"]
+        if subject not in self._rules.app_ids:
+            raise PermissionDenied("this app may not use this service", reason="app_not_allowed")
+        return subject

@@ -1,0 +1,132 @@
+"""Firebase Auth and Google ID tokens: ``Authorization: Bearer <JWT>``.
+
+Both are verified by the one verifier (``verifier.py``) with the issuer and audience the
+policy implies; Firebase tokens must also carry an ``auth_time``. Then the policy's
+rules on the email apply. Public messages say what is wrong with the credential, never
+what is in it; ``reason`` is the code for the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from werkzeug.datastructures import Headers
+
+from tokenvend.callers.caller import Caller, SubjectHasher
+from tokenvend.callers.public_keys import PublicKeys
+from tokenvend.callers.verifier import REASONS, TokenRefused, TokenVerifier
+from tokenvend.clock import Clock
+from tokenvend.errors import PermissionDenied, Unauthenticated
+from tokenvend.policy.access import FirebaseCallers, GoogleCallers
+
+FIREBASE_ISSUER = "https://securetoken.google.com/"
+GOOGLE_ISSUERS = frozenset({"accounts.google.com", "https://accounts.google.com"})
+
+
+def bearer_token(headers: Headers, what: str) -> str:
+    """The token of ``Authorization: Bearer <token>``; 401 when there is none."""
+    scheme, _, token = headers.get("Authorization", "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated(
+            f"send {what} as Authorization: Bearer <token>", reason="credential_missing"
+        )
+    return token
+
+
+def refused(what: str, refusal: TokenRefused, *, prefix: str = "") -> Unauthenticated:
+    """The 401 of a refused token: the words of its reason, never the token's content."""
+    return Unauthenticated(
+        f"{what} is invalid ({REASONS[refusal.reason]})", reason=prefix + refusal.reason
+    )
+
+
+def check_email(
+    claims: Mapping[str, Any],
+    *,
+    require_verified: bool,
+    allowed_emails: frozenset[str],
+    allowed_email_domains: frozenset[str] = frozenset(),
+    allowed_hosted_domains: frozenset[str] = frozenset(),
+) -> None:
+    """The policy's email rules; a caller matching any allow-list passes (403 if none)."""
+    lists = bool(allowed_emails or allowed_email_domains or allowed_hosted_domains)
+    # An unverified address is one anybody can type in; every rule on it needs it verified.
+    if (require_verified or lists) and claims.get("email_verified") is not True:
+        raise PermissionDenied("a verified email address is required", reason="email_not_verified")
+    if not lists:
+        return
+    email = claims.get("email")
+    email = email.lower() if isinstance(email, str) else ""
+    if email in allowed_emails or email.rpartition("@")[2] in allowed_email_domains:
+        return
+    hosted_domain = claims.get("hd")
+    if isinstance(hosted_domain, str) and hosted_domain in allowed_hosted_domains:
+        return
+    only_domains = allowed_hosted_domains and not (allowed_emails or allowed_email_domains)
+    reason = "domain_not_allowed" if only_domains else "email_not_allowed"
+    raise PermissionDenied("this account may not use this service", reason=reason)
+
+
+class FirebaseCheck:
+    """``callers: {firebase: ...}``: a Firebase Auth ID token of one project."""
+
+    what = "Firebase ID token"
+
+    def __init__(
+        self, rules: FirebaseCallers, keys: PublicKeys, hasher: SubjectHasher, clock: Clock
+    ) -> None:
+        self._rules = rules
+        self._hasher = hasher
+        self._issuer = FIREBASE_ISSUER + rules.project_id
+        self._verifier = TokenVerifier(
+            keys,
+            issuers=frozenset({self._issuer}),
+            audiences=(rules.project_id,),
+            clock=clock,
+            requires_auth_time=True,
+        )
+
+    def identify(self, headers: Headers) -> Caller:
+        token = bearer_token(headers, "a Firebase ID token")
+        try:
+            claims = self._verifier.verify(token)
+        except TokenRefused as refusal:
+            raise refused(self.what, refusal) from None
+        check_email(
+            claims,
+            require_verified=self._rules.require_email_verified,
+            allowed_emails=self._rules.allowed_emails,
+            allowed_email_domains=self._rules.allowed_email_domains,
+        )
+        return self._hasher.caller("firebase", self._issuer, claims["sub"])
+
+
+class GoogleCheck:
+    """``callers: {google: ...}``: a Google-signed OpenID Connect ID token."""
+
+    what = "Google ID token"
+
+    def __init__(
+        self, rules: GoogleCallers, keys: PublicKeys, hasher: SubjectHasher, clock: Clock
+    ) -> None:
+        self._rules = rules
+        self._hasher = hasher
+        self._verifier = TokenVerifier(
+            keys, issuers=GOOGLE_ISSUERS, audiences=rules.audiences, clock=clock
+        )
+
+    def identify(self, headers: Headers) -> Caller:
+        token = bearer_token(headers, "a Google ID token")
+        try:
+            claims = self._verifier.verify(token)
+        except TokenRefused as refusal:
+            raise refused(self.what, refusal) from None
+        check_email(
+            claims,
+            require_verified=False,
+            allowed_emails=self._rules.allowed_emails,
+            allowed_hosted_domains=self._rules.allowed_domains,
+        )
+        return self._hasher.caller("google", "google", claims["sub"])

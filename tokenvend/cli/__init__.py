@@ -1,0 +1,57 @@
+"""The command line: ``python -m tokenvend validate | explain | settings``.
+
+``validate [--strict] [PATH ...]`` checks policy files (a folder means every ``*.yaml``
+in it; default: the policy folder of the settings). ``explain PROFILE`` prints what one
+policy allows. ``settings`` lists every environment variable the function reads, from
+the declarations in ``tokenvend/settings.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tokenvend.errors import ConfigurationError
+from tokenvend.settings import Settings, env_name
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; the exit status is 0 when it succeeded."""
+    parser = argparse.ArgumentParser(prog="python -m tokenvend")
+    commands = parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser("validate", help="check policy files against the schema")
+    validate.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help=f"files or folders (default: ${env_name('policy_dir')} or policies/)",
+    )
+    validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    explain = commands.add_parser("explain", help="print what one policy allows")
+    explain.add_argument("profile", help="profile name, or path to a policy file")
+    explain.add_argument(
+        "--policy-dir",
+        type=Path,
+        help=f"folder of policies (default: ${env_name('policy_dir')} or policies/)",
+    )
+    commands.add_parser("settings", help="list the environment variables the function reads")
+    arguments = parser.parse_args(argv)
+    if arguments.command == "settings":
+        from tokenvend.cli.settings import print_settings
+
+        return print_settings(os.environ)
+    try:
+        settings = Settings.from_environ(os.environ)
+    except ConfigurationError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if arguments.command == "explain":
+        from tokenvend.cli.explain import run_explain
+
+        return run_explain(arguments.profile, arguments.policy_dir or settings.policy_dir, settings)
+    from tokenvend.cli.validate import run_validate
+
+    return run_validate(arguments.paths or [settings.policy_dir], strict=arguments.strict)

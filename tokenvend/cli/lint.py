@@ -1,0 +1,64 @@
+"""Warnings about valid but risky policies.
+
+A policy can be valid and still hand out more than its author meant: a token anyone can
+mint, a session nothing constrains, a token that lives for hours. ``make validate`` and
+``explain`` print these warnings; ``validate --strict`` refuses the policy for them.
+Each warning names the policy path it is about, like a validation problem.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from tokenvend.gemini.request import build_setup, field_mask, is_covered
+from tokenvend.policy.access import AnonymousCallers
+from tokenvend.policy.fields import mask_path
+from tokenvend.policy.model import Policy
+
+LintWarning = tuple[str, str]  # (policy path, what is risky)
+
+LONG_TOKEN_SECONDS = 3600
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def policy_warnings(policy: Policy) -> list[LintWarning]:
+    warnings: list[LintWarning] = []
+    if policy.live is None:
+        warnings.append(("live", "unconstrained: the browser may choose any model and "
+                         "config; bind a model and lock what it may not change"))  # fmt: skip
+    if isinstance(policy.access.callers, AnonymousCallers) and policy.access.app_check is None:
+        warnings.append(("access.callers", "anonymous without app_check: any script can mint "
+                         "tokens on your bill (origins stop other sites' pages, not scripts); "
+                         "add app_check or a caller kind that signs in"))  # fmt: skip
+    if policy.token.uses == 0:
+        warnings.append(("token.uses", "0 lets every token start any number of sessions "
+                         "until it expires"))  # fmt: skip
+    if policy.token.expire_after_seconds > LONG_TOKEN_SECONDS:
+        warnings.append(("token.expire_after_seconds",
+                         f"{policy.token.expire_after_seconds} s is over an hour; a leaked "
+                         "token stays usable that long"))  # fmt: skip
+    if policy.deploy.public:
+        for origin in sorted(policy.access.allowed_origins):
+            if urlsplit(origin).hostname in LOCAL_HOSTS:
+                warnings.append(("access.allowed_origins", f"{origin} in a profile deployed "
+                                 "public: any page a visitor serves on their own machine may "
+                                 "mint; remove it before deploying"))  # fmt: skip
+    warnings += _redundant_locks(policy)
+    return warnings
+
+
+def _redundant_locks(policy: Policy) -> list[LintWarning]:
+    """configured_plus names the field mask skips: ``is_covered`` decides for both.
+
+    A field configured only in parts (a systemInstruction string becomes ``parts`` and
+    ``role``) is not covered, so naming it is not redundant: it locks the whole field.
+    """
+    live = policy.live
+    if live is None or not live.lock.additional_fields:
+        return []
+    configured = field_mask(build_setup(live), ())
+    return [
+        ("live.lock.configured_plus", f"{name} is configured, so it is locked already")
+        for name in live.lock.additional_fields
+        if is_covered(mask_path(name), configured)
+    ]

@@ -1,0 +1,57 @@
+"""``python -m tokenvend validate``: every policy file's verdict and warnings.
+
+Exits 1 when any file is invalid (with ``--strict``, also when any has warnings). A
+folder means its ``*.yaml`` files, the ones Terraform deploys; a ``*.yml`` file there
+is named, so it is not silently left out.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tokenvend.cli.lint import policy_warnings
+from tokenvend.errors import PolicyError
+from tokenvend.policy.loader import load_policy, policy_files
+
+
+def run_validate(paths: Sequence[Path], *, strict: bool = False) -> int:
+    """Checks every file of ``paths``; prints verdicts, returns the exit status."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += policy_files(path)
+            for skipped in sorted(path.glob("*.yml")):
+                rename = skipped.with_suffix(".yaml").name
+                print(
+                    f"{skipped}: skipped: policy files end in .yaml (Terraform deploys only "
+                    f"those); rename it to {rename}",
+                    file=sys.stderr,
+                )
+        else:
+            files.append(path)
+    if not files:
+        print(f"no policy files found in {', '.join(map(str, paths))}", file=sys.stderr)
+        return 1
+    failed = 0
+    for file in files:
+        try:
+            warnings = policy_warnings(load_policy(file))
+        except PolicyError as error:
+            failed += 1
+            print(error, file=sys.stderr)
+            continue
+        if not warnings:
+            print(f"{file}: ok")
+            continue
+        failed += strict
+        out = sys.stderr if strict else sys.stdout
+        verdict = "refused (--strict)" if strict else "ok"
+        count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+        print(f"{file}: {verdict}, {count}", file=out)
+        for where, message in warnings:
+            print(f"  warning: {where}: {message}", file=out)
+    summary = f"{len(files) - failed} valid, {failed} invalid"
+    print(summary, file=sys.stderr if failed else sys.stdout)
+    return 1 if failed else 0

@@ -1,0 +1,93 @@
+"""Compiles a policy into the body of Gemini's ``v1alpha/auth_tokens`` request.
+
+A pure function of the token rules, the live constraints and one clock reading, so the
+exact bytes on the wire can be tested. Key order, camelCase and the field-mask rule
+follow the JSON the official JS SDK sends for the same ``authTokens.create`` config,
+except that every generation field in ``lockAdditionalFields`` maps to
+``generationConfig.<name>`` (the SDK maps only some of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from tokenvend.jsonvalues import thaw
+from tokenvend.policy.fields import GENERATION_FIELDS, SETUP_FIELDS, mask_path
+from tokenvend.policy.model import LiveConstraints, TokenRules
+
+JsonObject = dict[str, Any]
+
+
+def build_token_request(
+    token: TokenRules, live: LiveConstraints | None, now: datetime
+) -> JsonObject:
+    if now.utcoffset() != timedelta(0):
+        raise ValueError("now must be a timezone-aware UTC datetime")
+    body: JsonObject = {
+        "expireTime": rfc3339(now + timedelta(seconds=token.expire_after_seconds)),
+        "newSessionExpireTime": rfc3339(
+            now + timedelta(seconds=token.new_session_expire_after_seconds)
+        ),
+        "uses": token.uses,
+    }
+    if live is None:
+        return body
+    setup = build_setup(live)
+    body["bidiGenerateContentSetup"] = setup
+    mask = field_mask(setup, live.lock.additional_fields)
+    if live.lock.mode == "configured":
+        body["fieldMask"] = ",".join(mask)
+    return body
+
+
+def rfc3339(moment: datetime) -> str:
+    """Whole-second RFC 3339 UTC with a ``Z`` suffix, as Gemini and the SDKs write it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def model_resource(model: str) -> str:
+    if model.startswith(("models/", "tunedModels/")):
+        return model
+    return f"models/{model}"
+
+
+def build_setup(live: LiveConstraints) -> JsonObject:
+    config = live.config
+    setup: JsonObject = {"model": model_resource(live.model)}
+    generation = {name: thaw(config[name]) for name in GENERATION_FIELDS if name in config}
+    if generation:
+        setup["generationConfig"] = generation
+    for name in SETUP_FIELDS:
+        if name not in config:
+            continue
+        value = thaw(config[name])
+        if name == "systemInstruction" and isinstance(value, str):
+            value = {"parts": [{"text": value}], "role": "user"}
+        setup[name] = value
+    return setup
+
+
+def field_mask(setup: Mapping[str, Any], additional_fields: tuple[str, ...]) -> list[str]:
+    """Paths of the locked fields: everything configured, then the extra lock names."""
+    paths: list[str] = []
+    for key, value in setup.items():
+        if isinstance(value, Mapping) and value:
+            paths.extend(f"{key}.{subkey}" for subkey in value)
+        else:
+            paths.append(key)
+    for name in additional_fields:
+        path = mask_path(name)
+        if not is_covered(path, paths):
+            paths.append(path)
+    return paths
+
+
+def is_covered(path: str, paths: list[str]) -> bool:
+    """Whether ``path`` is already locked: itself, or a field it belongs to, is in the mask.
+
+    A field whose sub-fields are in the mask is not covered: locking it whole also locks
+    the sub-fields the policy did not configure.
+    """
+    return any(path == locked or path.startswith(f"{locked}.") for locked in paths)

@@ -1,0 +1,130 @@
+"""Policy files: YAML in, frozen dataclasses (``model.py``) out.
+
+A policy is parsed once, at cold start: strict YAML (``strict_yaml``), then the JSON
+Schema in ``policy.schema.json``, then the rules the schema cannot express
+(``rules``), and finally the frozen dataclasses. Every problem of a file is reported at
+once, each naming the file, the path in the document and what would be valid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from tokenvend.errors import PolicyError
+from tokenvend.jsonvalues import freeze
+from tokenvend.policy.access import build_access
+from tokenvend.policy.fields import in_wire_order
+from tokenvend.policy.model import (
+    ClientOption,
+    Deploy,
+    LiveConstraints,
+    Lock,
+    Policy,
+    TokenRules,
+)
+from tokenvend.policy.option_rules import MISSING, configured_value, field_type
+from tokenvend.policy.rules import rule_problems
+from tokenvend.policy.schema import Problem, check, policy_schema
+from tokenvend.policy.strict_yaml import LOAD_ERRORS, describe_load_error, parse_yaml
+
+PROFILE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+
+# The optional deploy settings, as the dataclass defaults them; the rules need them too.
+_DEPLOY_DEFAULTS = MappingProxyType(
+    {f.name: f.default for f in dataclasses.fields(Deploy) if f.default is not dataclasses.MISSING}
+)
+
+
+def policy_files(directory: Path) -> list[Path]:
+    """The policy files of a folder: every ``*.yaml``, sorted; one function each."""
+    return sorted(path for path in directory.glob("*.yaml") if path.is_file())
+
+
+def load_profile(directory: Path, profile: str) -> Policy:
+    path = directory / f"{profile}.yaml"
+    if not path.is_file():
+        names = ", ".join(p.stem for p in policy_files(directory)) or "none"
+        raise PolicyError(
+            str(path), [("(file)", f"no policy file for profile {profile!r}; found: {names}")]
+        )
+    return load_policy(path)
+
+
+def load_policy(path: Path) -> Policy:
+    source = str(path)
+    problems: list[Problem] = []
+    if not PROFILE_NAME.match(path.stem):
+        problems.append(
+            ("(file name)", f"profile name {path.stem!r} must be lowercase kebab-case, start "
+             "with a letter, end with a letter or digit, and have at most 40 characters")
+        )  # fmt: skip
+    try:
+        document = parse_yaml(path.read_text(encoding="utf-8"))
+    except LOAD_ERRORS as error:
+        raise PolicyError(source, [*problems, ("(file)", describe_load_error(error))]) from error
+    schema_problems = check(document, policy_schema())
+    problems += schema_problems
+    problems += rule_problems(document, schema_problems, policy_schema(), _DEPLOY_DEFAULTS)
+    if problems:
+        raise PolicyError(source, problems)
+    return _build(path.stem, source, document)
+
+
+def _build(profile: str, source: str, document: Mapping[str, Any]) -> Policy:
+    token = document["token"]
+    return Policy(
+        profile=profile,
+        source=source,
+        description=document["description"],
+        token=TokenRules(
+            uses=int(token["uses"]),
+            expire_after_seconds=int(token["expire_after_seconds"]),
+            new_session_expire_after_seconds=int(token["new_session_expire_after_seconds"]),
+        ),
+        live=_build_live(document["live"]),
+        access=build_access(document["access"]),
+        deploy=Deploy(**document["deploy"]),
+        client_options=_build_options(document),
+    )
+
+
+def _build_options(document: Mapping[str, Any]) -> tuple[ClientOption, ...]:
+    options = []
+    for name, option in (document.get("client_options") or {}).items():
+        field = tuple(option["field"].split("."))
+        configured, _ = configured_value(document["live"], field)
+        default = option.get("default", None if configured is MISSING else configured)
+        integer_only = field_type(policy_schema(), field) == "integer"
+        if integer_only and isinstance(default, float):
+            default = int(default)  # the schema's integers include 20.0; Gemini wants 20
+        allowed = option.get("allowed")
+        options.append(
+            ClientOption(
+                name=name,
+                field=field,
+                allowed=None if allowed is None else tuple(freeze(value) for value in allowed),
+                minimum=option.get("minimum"),
+                maximum=option.get("maximum"),
+                default=freeze(default),
+                description=option.get("description", ""),
+                integer_only=integer_only,
+            )
+        )
+    return tuple(options)
+
+
+def _build_live(live: Any) -> LiveConstraints | None:
+    if live == "unconstrained":
+        return None
+    lock = live["lock"]
+    if isinstance(lock, Mapping):
+        parsed_lock = Lock("configured", tuple(lock["configured_plus"]))
+    else:
+        parsed_lock = Lock(lock)
+    config = in_wire_order(live.get("config") or {})
+    return LiveConstraints(model=live["model"], config=freeze(config), lock=parsed_lock)

@@ -1,0 +1,78 @@
+"""The frozen policy a request reads: plain dataclasses, built once at cold start.
+
+Nothing past the loader reads the raw YAML or the schema: what a request needs to know
+about a field, such as whether it takes only integers, is worked out when the policy
+loads and kept here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from tokenvend.jsonvalues import FrozenJson
+from tokenvend.policy.access import Access
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    uses: int
+    expire_after_seconds: int
+    new_session_expire_after_seconds: int
+
+
+@dataclass(frozen=True)
+class Lock:
+    """Which fields the browser may not change (the SDK's ``lockAdditionalFields``)."""
+
+    mode: Literal["all", "configured"]
+    additional_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveConstraints:
+    model: str
+    config: Mapping[str, FrozenJson]
+    lock: Lock
+
+
+@dataclass(frozen=True)
+class ClientOption:
+    """A setting the browser may choose: one field, the values allowed, a default.
+
+    ``field`` is ``("model",)`` or a LiveConnectConfig path. Exactly one of ``allowed``
+    and the ``minimum``/``maximum`` range is set; every value they admit was checked
+    against the schema at load time. ``integer_only`` says the field's schema type is
+    integer, so a range admits only whole numbers. ``default`` is the policy's default,
+    or the value ``live`` configures for the field; None means the browser must choose.
+    """
+
+    name: str
+    field: tuple[str, ...]
+    allowed: tuple[FrozenJson, ...] | None
+    minimum: float | None
+    maximum: float | None
+    default: FrozenJson
+    description: str = ""
+    integer_only: bool = False
+
+
+@dataclass(frozen=True)
+class Deploy:
+    public: bool
+    min_instances: int = 0
+    max_instances: int = 10
+    memory_mb: int = 256
+
+
+@dataclass(frozen=True)
+class Policy:
+    profile: str
+    source: str
+    description: str
+    token: TokenRules
+    live: LiveConstraints | None  # None: unconstrained
+    access: Access
+    deploy: Deploy
+    client_options: tuple[ClientOption, ...] = ()

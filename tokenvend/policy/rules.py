@@ -1,0 +1,93 @@
+"""Policy rules the JSON Schema cannot express, each checked as soon as it can be.
+
+A rule compares parts of a policy: the session window with the token lifetime, the
+instance bounds with each other, an origin with its scheme's default port, App Check
+app ids with the project number, client options with the live config. Each rule runs
+whenever the parts it reads passed the schema, even if other parts of the file did
+not, so one run reports everything the author has to fix, not one layer at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tokenvend.policy.access import app_check_problems
+from tokenvend.policy.option_rules import option_problems
+from tokenvend.policy.schema import Problem
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+_UNREADABLE: Any = object()
+
+
+def rule_problems(
+    document: Any, schema_problems: list[Problem], schema: Mapping[str, Any],
+    deploy_defaults: Mapping[str, Any],
+) -> list[Problem]:  # fmt: skip
+    """The rule problems of a document whose schema problems are ``schema_problems``."""
+    parts = _ValidParts(document, schema_problems)
+    problems = _token_window(parts) + _default_ports(parts)
+    low = parts.get("deploy.min_instances", deploy_defaults["min_instances"])
+    high = parts.get("deploy.max_instances", deploy_defaults["max_instances"])
+    if _readable(low, high) and low > high:
+        problems.append(("deploy.min_instances", f"must be at most max_instances ({high})"))
+    app_check = parts.get("access.app_check", None)
+    if _readable(app_check) and app_check is not None:
+        problems += app_check_problems(app_check)
+    options, live = parts.get("client_options", None), parts.get("live")
+    if _readable(options, live) and options is not None:
+        problems += option_problems(options, live, schema)
+    return problems
+
+
+def _readable(*values: Any) -> bool:
+    return all(value is not _UNREADABLE for value in values)
+
+
+class _ValidParts:
+    """Reads the parts of a document the schema found nothing wrong in."""
+
+    def __init__(self, document: Any, schema_problems: list[Problem]) -> None:
+        self._document = document
+        self._bad = [path for path, _ in schema_problems]
+
+    def get(self, path: str, default: Any = _UNREADABLE) -> Any:
+        """The value at a dotted path, or ``default`` where an optional key is left out.
+
+        _UNREADABLE when the schema found a problem in the value or below it, or when
+        there is nothing to read (a missing required key is a problem of its own).
+        """
+        if any(bad == path or bad.startswith((f"{path}.", f"{path}[")) for bad in self._bad):
+            return _UNREADABLE
+        *parents, name = path.split(".")
+        node = self._document
+        for part in parents:
+            node = node.get(part, _UNREADABLE) if isinstance(node, Mapping) else _UNREADABLE
+        if not isinstance(node, Mapping):
+            return _UNREADABLE
+        return node.get(name, default)
+
+
+def _token_window(parts: _ValidParts) -> list[Problem]:
+    lifetime = parts.get("token.expire_after_seconds")
+    window = parts.get("token.new_session_expire_after_seconds")
+    if not _readable(lifetime, window) or window <= lifetime:
+        return []
+    return [("token.new_session_expire_after_seconds",
+             f"must be at most expire_after_seconds ({lifetime}), got {window}")]  # fmt: skip
+
+
+def _default_ports(parts: _ValidParts) -> list[Problem]:
+    origins = parts.get("access.allowed_origins")
+    if origins is _UNREADABLE:
+        return []
+    problems: list[Problem] = []
+    for index, origin in enumerate(origins):
+        port = _DEFAULT_PORTS[origin.split("://", 1)[0]]
+        if origin.endswith(port):
+            problems.append(
+                (f"access.allowed_origins[{index}]",
+                 f"{origin!r} names the default port; browsers omit it, so write "
+                 f"{origin.removesuffix(port)!r}")
+            )  # fmt: skip
+    return problems

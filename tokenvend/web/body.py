@@ -1,0 +1,58 @@
+"""The request body: ``{}``, no body, or ``{"options": {...}}``, at most 16 KiB.
+
+The body is read only after the caller passed its checks, in as many pieces as it
+arrives in, and refused as soon as it passes the limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Request
+
+from tokenvend.errors import InvalidArgument, PayloadTooLarge, UnsupportedMediaType
+
+MAX_BODY_BYTES = 16 * 1024
+BODY_FIELDS = ("options",)
+
+
+def read_options(request: Request) -> Mapping[str, Any]:
+    """The client options of a POST body: ``{}``, no body, or ``{"options": {...}}``."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise PayloadTooLarge(MAX_BODY_BYTES)
+    data = _read_at_most(request, MAX_BODY_BYTES)
+    if not data.strip():
+        return {}
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: [[[[… nested past the stack
+        raise InvalidArgument("request body is not valid JSON", reason="malformed_json") from None
+    if not isinstance(document, dict):
+        raise InvalidArgument("request body must be a JSON object", reason="malformed_json")
+    unknown = sorted(set(document) - set(BODY_FIELDS))
+    if unknown:
+        raise InvalidArgument(
+            f"unknown request field {unknown[0]!r}; allowed: {', '.join(BODY_FIELDS)}",
+            reason="unknown_field",
+        )
+    options = document.get("options", {})
+    if not isinstance(options, dict):
+        raise InvalidArgument("'options' must be a JSON object", reason="malformed_json")
+    return options
+
+
+def _read_at_most(request: Request, limit_bytes: int) -> bytes:
+    """The body, read in as many pieces as it arrives in, refused once over the limit."""
+    chunks: list[bytes] = []
+    received = 0
+    while chunk := request.stream.read(limit_bytes + 1 - received):
+        chunks.append(chunk)
+        received += len(chunk)
+        if received > limit_bytes:
+            raise PayloadTooLarge(limit_bytes)
+    return b"".join(chunks)

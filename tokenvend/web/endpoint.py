@@ -1,0 +1,110 @@
+"""The HTTP edge: one request in, one response and one log line out.
+
+Checks run in the order that tells strangers least and costs least: method, origin,
+caller, and only then the body (size, media type, JSON shape), so an unauthenticated
+request is refused without its body being read. This is the one place where errors
+become responses: Google's API error shape, a public message only, and the headers the
+error declares.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from typing import Any
+
+from flask import Request, Response
+
+from tokenvend import reasons
+from tokenvend.callers.caller import CallerCheck
+from tokenvend.errors import MethodNotAllowed, TokenvendError
+from tokenvend.logs import StructuredLog
+from tokenvend.vendor import TokenVendor
+from tokenvend.web.body import read_options
+from tokenvend.web.cors import ALLOWED_METHODS, Cors
+
+
+class Endpoint:
+    def __init__(
+        self, *, vendor: TokenVendor, cors: Cors, callers: CallerCheck, log: StructuredLog
+    ) -> None:
+        self.vendor = vendor
+        self._cors = cors
+        self._callers = callers
+        self._log = log
+        self._profile = vendor.policy.profile
+
+    def handle(self, request: Request) -> Response:
+        started = time.monotonic()
+        origin = request.headers.get("Origin")
+        fields: dict[str, Any] = {}
+        try:
+            response = self._serve(request, origin, fields)
+            reason = reasons.PREFLIGHT if request.method == "OPTIONS" else reasons.MINTED
+        except TokenvendError as error:
+            response = self._error_response(error, origin)
+            reason = error.reason
+        except Exception as error:  # noqa: BLE001 - the one place that catches everything
+            fields["stack_trace"] = traceback.format_exc()
+            fields["error"] = type(error).__name__
+            response = self._error_response(TokenvendError(), origin)
+            reason = reasons.INTERNAL
+        self._log_request(request, response, reason, started, origin, fields)
+        return response
+
+    def _serve(self, request: Request, origin: str | None, fields: dict[str, Any]) -> Response:
+        if request.method not in ALLOWED_METHODS:
+            raise MethodNotAllowed(ALLOWED_METHODS)
+        self._cors.check(origin)
+        if request.method == "OPTIONS":
+            headers = self._cors.preflight_headers(origin)
+            headers["Allow"] = ", ".join(ALLOWED_METHODS)
+            return Response(status=204, headers=headers)
+        # Set before the check, so a refusal's log line says which kind was expected.
+        fields["caller_kind"] = self.vendor.policy.access.callers.kind
+        caller = self._callers.identify(request.headers)
+        fields.update(caller=caller.subject_hash, app_id=caller.app_id)
+        options = read_options(request)
+        grant = self.vendor.vend(options)
+        fields["upstream_ms"] = round(grant.upstream_ms, 1)
+        headers = {"Cache-Control": "no-store", **self._cors.response_headers(origin)}
+        return Response(
+            json.dumps(grant.to_json()), status=200, headers=headers, mimetype="application/json"
+        )
+
+    def _error_response(self, error: TokenvendError, origin: str | None) -> Response:
+        body = {
+            "error": {
+                "code": error.http_status,
+                "status": error.status,
+                "message": error.public_message,
+            }
+        }
+        headers = {"Cache-Control": "no-store", **error.response_headers()}
+        if error.readable_cross_origin:
+            headers.update(self._cors.response_headers(origin))
+        else:
+            headers["Vary"] = "Origin"
+        return Response(
+            json.dumps(body), status=error.http_status, headers=headers,
+            mimetype="application/json",
+        )  # fmt: skip
+
+    def _log_request(
+        self, request: Request, response: Response, reason: str, started: float,
+        origin: str | None, fields: dict[str, Any],
+    ) -> None:  # fmt: skip
+        status = response.status_code
+        severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
+        self._log.emit(
+            severity,
+            f"{request.method} {status} {reason}",
+            profile=self._profile,
+            status=status,
+            reason=reason,
+            latency_ms=round((time.monotonic() - started) * 1000, 1),
+            origin=origin,
+            **fields,
+            **self._log.trace_fields(request.headers.get("X-Cloud-Trace-Context")),
+        )
