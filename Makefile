@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= voice-assistant
 PORT ?= 8080
+FAKE_GEMINI_PORT ?= 8081
+# A profile in policies/ wins; otherwise `make run PROFILE=case-2-locked` finds the example.
+POLICY_DIR ?= $(if $(wildcard policies/$(PROFILE).yaml),policies,$(if $(wildcard examples/policies/$(PROFILE).yaml),examples/policies,policies))
 
 .PHONY: help run test lint validate fake-gemini clean
 
@@ -19,12 +22,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.installed  ## serve PROFILE (default voice-assistant) on PORT (default 8080)
-	TOKENVEND_PROFILE=$(PROFILE) GUNICORN_LOG_LEVEL=info $(VENV)/bin/functions-framework \
-	  --source main.py --target mint_token --host 127.0.0.1 --port $(PORT)
+run: $(VENV)/.installed  ## serve PROFILE (default voice-assistant; examples too) on PORT (default 8080)
+	@$(PY) tools/check_port.py $(PORT) PORT
+	TOKENVEND_PROFILE=$(PROFILE) TOKENVEND_POLICY_DIR=$(POLICY_DIR) GUNICORN_LOG_LEVEL=info \
+	  $(VENV)/bin/functions-framework --source main.py --target mint_token --host 127.0.0.1 --port $(PORT)
 
-test: lint validate tf-fmt tf-test tf-checkov  ## lint, validate, offline Terraform checks, whole test suite
-	$(PY) -m pytest
+test: lint validate tf-fmt tf-test tf-checkov  ## lint, validate, offline Terraform checks, whole test suite with a coverage gate
+	$(PY) -m pytest --cov --cov-report=term:skip-covered
 
 lint: $(VENV)/.installed  ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .
@@ -35,8 +39,9 @@ VALIDATE_PATHS ?= policies examples/policies
 validate: $(VENV)/.installed  ## check policies against the schema (VALIDATE_PATHS=..., STRICT=1 refuses warnings)
 	$(PY) -m tokenvend validate $(if $(STRICT),--strict) $(VALIDATE_PATHS)
 
-fake-gemini: $(VENV)/.installed  ## a local stand-in for Gemini's auth_tokens on port 8081
-	$(PY) -m tests.fakes.gemini --port 8081
+fake-gemini: $(VENV)/.installed  ## a local stand-in for Gemini's auth_tokens on FAKE_GEMINI_PORT (default 8081)
+	@$(PY) tools/check_port.py $(FAKE_GEMINI_PORT) FAKE_GEMINI_PORT
+	$(PY) -m tests.fakes.gemini --port $(FAKE_GEMINI_PORT)
 
 # Each capability (terraform, e2e, bench, ...) keeps its targets in a fragment of its own.
 include $(sort $(wildcard make/*.mk))

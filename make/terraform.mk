@@ -40,7 +40,8 @@ tf-checkov: $(CHECKOV_VENV)/.installed
 
 # plan and deploy talk to Google Cloud: check what they need first, and say
 # exactly what is missing.
-tf-preflight: tf-terraform-present
+tf-preflight: tf-terraform-present $(VENV)/.installed
+	$(PY) -m tokenvend validate policies
 	@test -f $(TF_VARS) || { \
 	  echo "Missing $(TF_VARS): copy $(TF_DIR)/terraform.tfvars.example to $(TF_VARS) and set project_id and region."; \
 	  exit 1; }
@@ -54,8 +55,9 @@ tf-preflight: tf-terraform-present
 	fi
 	terraform -chdir=$(TF_DIR) init -input=false
 
-plan: validate tf-preflight  ## show what deploy would change in Google Cloud (needs gcloud credentials and terraform/terraform.tfvars)
+# plan and deploy check only what they deploy: the policies in policies/.
+plan: tf-preflight  ## show what deploy would change in Google Cloud (needs gcloud credentials and terraform/terraform.tfvars)
 	terraform -chdir=$(TF_DIR) plan -input=false
 
-deploy: validate tf-preflight  ## create or update every function in policies/ (asks before changing anything; TF_APPLY_FLAGS=-auto-approve to skip)
+deploy: tf-preflight  ## create or update every function in policies/ (asks before changing anything; TF_APPLY_FLAGS=-auto-approve to skip)
 	terraform -chdir=$(TF_DIR) apply $(TF_APPLY_FLAGS)

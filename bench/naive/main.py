@@ -19,7 +19,7 @@ from google.genai import types
 
 secrets = secretmanager.SecretManagerServiceClient(
     transport="rest",
-    credentials=AnonymousCredentials(),
+    credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
     client_options=ClientOptions(api_endpoint=os.environ["NAIVE_SECRET_MANAGER_ENDPOINT"]),
 )
 api_key = (

@@ -257,7 +257,7 @@ def option(body: str) -> str:
         ("field: systemInstruction.parts\nallowed: [[]]", "client_options.pick.field",
          "not a mapping"),
         ("field: temperature\nallowed: [0.5]\nminimum: 0\nmaximum: 1",
-         "client_options.pick.minimum", "unknown key"),
+         "client_options.pick.allowed", "unknown key"),
     ],
 )  # fmt: skip
 def test_option_that_could_produce_an_invalid_setup_is_a_policy_error(

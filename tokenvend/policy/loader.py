@@ -30,7 +30,7 @@ from tokenvend.policy.model import (
 from tokenvend.policy.option_rules import MISSING, configured_value, field_type
 from tokenvend.policy.rules import rule_problems
 from tokenvend.policy.schema import Problem, check, policy_schema
-from tokenvend.policy.strict_yaml import LOAD_ERRORS, describe_load_error, parse_yaml
+from tokenvend.policy.strict_yaml import LOAD_ERRORS, describe_load_error, parse_yaml, yaml_hints
 
 PROFILE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 
@@ -60,19 +60,33 @@ def load_policy(path: Path) -> Policy:
     problems: list[Problem] = []
     if not PROFILE_NAME.match(path.stem):
         problems.append(
-            ("(file name)", f"profile name {path.stem!r} must be lowercase kebab-case, start "
-             "with a letter, end with a letter or digit, and have at most 40 characters")
-        )  # fmt: skip
+            (
+                "(file name)",
+                f"profile name {path.stem!r} must be lowercase kebab-case, start with a "
+                "letter, end with a letter or digit, and have at most 40 characters",
+            )
+        )
     try:
         document = parse_yaml(path.read_text(encoding="utf-8"))
     except LOAD_ERRORS as error:
         raise PolicyError(source, [*problems, ("(file)", describe_load_error(error))]) from error
-    schema_problems = check(document, policy_schema())
+    if not isinstance(document, Mapping):
+        got = "an empty file" if document is None else f"a {_yaml_kind(document)}"
+        problems.append(
+            ("(file)", f"a policy file must be a mapping of keys (description:, token:, ...), "
+             f"got {got}")
+        )  # fmt: skip
+        raise PolicyError(source, problems)
+    schema_problems = yaml_hints(document, check(document, policy_schema()))
     problems += schema_problems
     problems += rule_problems(document, schema_problems, policy_schema(), _DEPLOY_DEFAULTS)
     if problems:
         raise PolicyError(source, problems)
     return _build(path.stem, source, document)
+
+
+def _yaml_kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else f"single value ({type(value).__name__})"
 
 
 def _build(profile: str, source: str, document: Mapping[str, Any]) -> Policy:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tokenvend.jsonvalues import is_number
 from tokenvend.policy.access import app_check_problems
 from tokenvend.policy.option_rules import option_problems
 from tokenvend.policy.schema import Problem
@@ -27,8 +28,8 @@ def rule_problems(
     """The rule problems of a document whose schema problems are ``schema_problems``."""
     parts = _ValidParts(document, schema_problems)
     problems = _token_window(parts) + _default_ports(parts)
-    low = parts.get("deploy.min_instances", deploy_defaults["min_instances"])
-    high = parts.get("deploy.max_instances", deploy_defaults["max_instances"])
+    low = parts.number_or("deploy.min_instances", deploy_defaults["min_instances"])
+    high = parts.number_or("deploy.max_instances", deploy_defaults["max_instances"])
     if _readable(low, high) and low > high:
         problems.append(("deploy.min_instances", f"must be at most max_instances ({high})"))
     app_check = parts.get("access.app_check", None)
@@ -67,14 +68,39 @@ class _ValidParts:
             return _UNREADABLE
         return node.get(name, default)
 
+    def number_or(self, path: str, default: Any) -> Any:
+        """``number``, or ``default`` where the optional key is left out."""
+        *parents, name = path.split(".")
+        node = self._document
+        for part in parents:
+            node = node.get(part, {}) if isinstance(node, Mapping) else {}
+        if isinstance(node, Mapping) and name not in node:
+            return default
+        return self.number(path)
+
+    def number(self, path: str) -> Any:
+        """The number at a path even where the schema refused it (out of range, say).
+
+        A rule between two numbers is still worth reporting when one of them is out of
+        range: the author fixes both in one go. _UNREADABLE when it is not a number.
+        """
+        node = self._document
+        for part in path.split("."):
+            node = node.get(part, _UNREADABLE) if isinstance(node, Mapping) else _UNREADABLE
+        return node if is_number(node) else _UNREADABLE
+
 
 def _token_window(parts: _ValidParts) -> list[Problem]:
-    lifetime = parts.get("token.expire_after_seconds")
-    window = parts.get("token.new_session_expire_after_seconds")
+    lifetime = parts.number("token.expire_after_seconds")
+    window = parts.number("token.new_session_expire_after_seconds")
     if not _readable(lifetime, window) or window <= lifetime:
         return []
-    return [("token.new_session_expire_after_seconds",
-             f"must be at most expire_after_seconds ({lifetime}), got {window}")]  # fmt: skip
+    return [
+        (
+            "token.new_session_expire_after_seconds",
+            f"must be at most expire_after_seconds ({lifetime}), got {window}",
+        )
+    ]
 
 
 def _default_ports(parts: _ValidParts) -> list[Problem]:

@@ -10,6 +10,7 @@ saying what would be valid.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -93,7 +94,7 @@ class _Checker:
     def __init__(self, root: Mapping[str, Any]) -> None:
         self._root = root
 
-    def _resolve(self, ref: str) -> Mapping[str, Any]:
+    def resolve(self, ref: str) -> Mapping[str, Any]:
         if not ref.startswith("#/"):
             raise ValueError(f"only local $ref is supported, got {ref!r}")
         node: Any = self._root
@@ -106,7 +107,7 @@ class _Checker:
         if unknown:
             raise ValueError(f"schema keyword(s) not supported here: {sorted(unknown)}")
         if "$ref" in schema:
-            self.check(value, self._resolve(schema["$ref"]), path, out)
+            self.check(value, self.resolve(schema["$ref"]), path, out)
         if "oneOf" in schema:
             self._one_of(value, schema["oneOf"], schema.get("description", ""), path, out)
         if "const" in schema and not same_json(value, schema["const"]):
@@ -144,11 +145,16 @@ class _Checker:
         if len(passing) > 1:
             out.append((describe_path(path), f"matches more than one form: {what}"))
             return
-        # Report the branch the author most likely meant: the one whose problems lie
-        # deepest (it got furthest), unless no branch got past the top level.
-        deepest = max(results, key=lambda found: max(len(p) for p, _ in found))
-        if max(len(p) for p, _ in deepest) > len(describe_path(path)):
-            out.extend(deepest)
+        # Report the form the author most likely meant: for a mapping, the one that
+        # declares most of the keys it has (so a misspelt key is reported as such, not as
+        # a reason to ask for another form's keys); otherwise the one whose problems lie
+        # deepest (it got furthest), unless no form got past the top level.
+        chosen = max(
+            range(len(branches)),
+            key=lambda i: (_known_keys(value, branches[i], self), _depth(results[i])),
+        )
+        if _depth(results[chosen]) > len(describe_path(path)) or isinstance(value, Mapping):
+            out.extend(results[chosen])
         else:
             out.append((describe_path(path), f"{show(value)} is not valid here: {what}"))
 
@@ -170,7 +176,9 @@ class _Checker:
                 self.check(item, properties[key], child, out)
             elif additional is False:
                 allowed = ", ".join(properties) or "none"
-                out.append((describe_path(child), f"unknown key; allowed here: {allowed}"))
+                close = difflib.get_close_matches(str(key), list(properties), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                out.append((describe_path(child), f"unknown key; {hint}allowed here: {allowed}"))
             elif isinstance(additional, Mapping):
                 # A map with names of the author's choosing (client_options): every
                 # value follows one schema.
@@ -210,3 +218,16 @@ class _Checker:
             out.append((describe_path(path), f"must be at least {schema['minimum']}, got {value}"))
         if "maximum" in schema and value > schema["maximum"]:
             out.append((describe_path(path), f"must be at most {schema['maximum']}, got {value}"))
+
+
+def _depth(found: list[Problem]) -> int:
+    return max(len(where) for where, _ in found)
+
+
+def _known_keys(value: Any, branch: Mapping[str, Any], checker: _Checker) -> int:
+    """How many of a mapping's keys a form declares (0 for other values)."""
+    if not isinstance(value, Mapping):
+        return 0
+    while "$ref" in branch:
+        branch = checker.resolve(branch["$ref"])
+    return len(set(value) & set(branch.get("properties", {})))

@@ -79,3 +79,36 @@ def describe_load_error(error: Exception) -> str:
     if isinstance(error, yaml.YAMLError):
         return f"not valid YAML: {error}"
     return f"cannot read the file: {error}"
+
+
+def yaml_hints(document: Any, problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Problems with a hint added where YAML turned a plain word into a boolean.
+
+    ``lock: yes`` reaches the schema as ``True``; the schema's message alone would leave
+    the author wondering where the boolean came from.
+    """
+    hinted = []
+    for path, message in problems:
+        value = _value_at(document, path)
+        if isinstance(value, bool) and "true or false" not in message:
+            message += (
+                f" (YAML read a plain yes/no/on/off/true/false as the boolean "
+                f"{str(value).lower()}; quote the word if you meant text)"
+            )
+        hinted.append((path, message))
+    return hinted
+
+
+def _value_at(document: Any, path: str) -> Any:
+    node = document
+    for part in path.replace("[", ".[").split("."):
+        if not part:
+            continue
+        if part.startswith("[") and isinstance(node, list):
+            index = int(part[1:-1])
+            node = node[index] if index < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
