@@ -142,10 +142,19 @@ export class VoiceSession {
     this.#reconnecting = true;
     this.on.note(reason);
     this.on.state('reconnecting', `Reconnecting: ${reason}.`);
-    const resuming = this.handle !== null;
+    let resuming = this.handle !== null;
     try {
       if (!resuming) this.on.note('no resumption handle yet: starting a new conversation');
-      await this.#connect();
+      try {
+        await this.#connect();
+      } catch (error) {
+        if (!resuming || this.#stopped) throw error;
+        // The service no longer knows the handle (too old, or refused with this token).
+        this.on.note(`could not resume (${error.message}); starting a new conversation`);
+        this.handle = null;
+        resuming = false;
+        await this.#connect();
+      }
       if (resuming) this.resumptions += 1;
       this.on.resumed(resuming);
     } catch (error) {
