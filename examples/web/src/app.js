@@ -48,6 +48,7 @@ async function startTalking() {
 async function sendText(text) {
   try {
     await ensureSession();
+    if (!voice.open) return note('not sent: the session is reconnecting; send again in a moment');
     voice.sendText(text);
     line('you', text);
     entries.you = null;
@@ -69,7 +70,7 @@ async function ensureSession() {
       settle();
     });
   }
-  if (voice?.open) return;
+  if (voice) return; // open, or reconnecting by itself
   voice = new VoiceSession(config, {
     state: setState,
     token: showToken,

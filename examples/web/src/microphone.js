@@ -9,13 +9,24 @@ export class Microphone {
   #source = null;
   #encoder = null;
 
+  static #loaded = new WeakSet(); // contexts that have the worklet module already
+
   /** Asks for the microphone (the browser prompts once) and calls onChunk(base64) per chunk. */
   async start(context, onChunk) {
-    this.#stream = await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-    });
-    // The worklet is its own file: audio worklets load by URL, next to the bundle.
-    await context.audioWorklet.addModule(new URL('./mic-worklet.js', import.meta.url));
+    try {
+      this.#stream = await navigator.mediaDevices.getUserMedia({
+        // Echo cancellation keeps the model from hearing itself through the speakers.
+        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      });
+    } catch (error) {
+      if (error.name !== 'NotAllowedError' && error.name !== 'NotFoundError') throw error;
+      throw new Error('No microphone: it is blocked for this site or missing. Allow it, or type below.');
+    }
+    if (!Microphone.#loaded.has(context)) {
+      // The worklet is its own file: audio worklets load by URL, next to the bundle.
+      await context.audioWorklet.addModule(new URL('./mic-worklet.js', import.meta.url));
+      Microphone.#loaded.add(context);
+    }
     this.#source = context.createMediaStreamSource(this.#stream);
     this.#encoder = new AudioWorkletNode(context, 'pcm-encoder');
     this.#encoder.port.onmessage = ({ data }) => onChunk(int16ToBase64(data));
