@@ -17,6 +17,7 @@ export class VoiceSession {
   #sessionsOnToken = 0;
   #session = null;
   #current = 0; // id of the connection whose messages and close we act on
+  #opening = 0; // id of the connection being set up: its first messages count too
   #ids = 0;
   #stopped = false;
   #reconnecting = false;
@@ -82,6 +83,7 @@ export class VoiceSession {
   async #open(resuming) {
     const token = this.#token;
     const id = ++this.#ids;
+    this.#opening = id;
     this.on.state('connecting', resuming ? 'Resuming the conversation…' : 'Opening the Live session…');
     // Exactly what an app does: the token's name stands in for the API key.
     const ai = new GoogleGenAI({
@@ -102,7 +104,8 @@ export class VoiceSession {
         sessionResumption: resuming ? { handle: this.handle } : {},
       },
       callbacks: {
-        onmessage: (message) => id === this.#current && this.#receive(message),
+        // The SDK hands over messages that came with setupComplete before connect() returns.
+        onmessage: (message) => (id === this.#current || id === this.#opening) && this.#receive(message),
         onclose: (event) => {
           if (id !== this.#current) return;
           this.#session = null;
