@@ -1,16 +1,21 @@
-# The browser side: the example page, its end-to-end test in headless Chromium, the
+# The client side: the example voice page and the Node.js client, their end-to-end test
+# (headless Chromium with a fake microphone, the real function, a Live stand-in), the
 # OpenAPI contract, and the smoke test against the real Gemini API.
 
 CHROMIUM ?= /usr/bin/chromium
 WEB := examples/web
+NODE_CLIENT := examples/node
 E2E := tests/e2e
 WEB_PORT ?= 8000
 
 .PHONY: e2e example-web openapi-check smoke
 
-e2e: chromium-available $(VENV)/.installed $(WEB)/dist/app.js $(E2E)/node_modules/.package-lock.json  ## the example page in headless Chromium against local fakes
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(E2E)/e2e_browser.py -p no:cacheprovider
-	@echo "Screenshots, the function's log and what the fakes recorded: $(E2E)/output/"
+E2E_DEPS := $(WEB)/dist/app.js $(E2E)/node_modules/.package-lock.json \
+  $(NODE_CLIENT)/node_modules/.package-lock.json
+e2e: chromium-available $(VENV)/.installed $(E2E_DEPS)  ## the voice page in headless Chromium and the Node.js client, against local fakes
+	cd $(WEB) && node --test test/
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(E2E)/e2e_browser.py $(E2E)/e2e_voice.py -p no:cacheprovider
+	@echo "Screenshots, voice-session.json, the function's log and what the fakes recorded: $(E2E)/output/"
 
 example-web: $(WEB)/dist/app.js  ## serve the example page on http://localhost:$(WEB_PORT) (with `make run` beside it)
 	@echo "Open http://localhost:$(WEB_PORT)/ ; it asks the function URL in $(WEB)/config.js for tokens."
@@ -22,7 +27,7 @@ openapi-check: $(VENV)/.installed  ## openapi.yaml is valid and the real respons
 smoke: $(VENV)/.installed  ## after deploying: does Gemini enforce a locked policy? (needs GEMINI_API_KEY; never in CI)
 	$(PY) tools/smoke.py
 
-$(WEB)/dist/app.js: $(WEB)/node_modules/.package-lock.json $(WEB)/src/*.js
+$(WEB)/dist/app.js: $(WEB)/node_modules/.package-lock.json $(WEB)/src/*.js $(WEB)/package.json
 	cd $(WEB) && npm run --silent build
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json | npm-available
@@ -31,8 +36,14 @@ $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json | npm-available
 $(E2E)/node_modules/.package-lock.json: $(E2E)/package-lock.json | npm-available
 	cd $(E2E) && npm ci --no-audit --no-fund --loglevel=error
 
+$(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package-lock.json | npm-available
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+
 .PHONY: chromium-available npm-available
 chromium-available:
+	@test -x $(CHROMIUM) || [ "$(CHROMIUM)" != /usr/bin/chromium ] || [ "$$(id -u)" != 0 ] || \
+	  { echo "Installing Debian's Chromium for the end-to-end test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@test -x $(CHROMIUM) || { \
 	  echo "make e2e drives Debian's Chromium at $(CHROMIUM), which is not installed."; \
 	  echo "Install it with:  sudo apt-get install -y chromium   (or set CHROMIUM=/path/to/chromium)"; \

@@ -7,15 +7,20 @@ policy locks. It never runs in CI and costs a few tokens of quota:
    the model answer with one code word) and serves it with the local function,
    which mints a token from the real ``auth_tokens`` endpoint with ``GEMINI_API_KEY``;
 2. opens a Live session with that token and a setup that tries to change the locked
-   system instruction to another code word, sends one turn, and reads the answer;
-3. opens a second session with the same token, which ``uses: 1`` must refuse.
+   system instruction to another code word, sends one turn, and reads the answer
+   (the model answers in audio; its output transcription is the text read);
+3. resumes that session with its latest resumption handle and the same token, which
+   must work although ``uses: 1`` is spent: resuming is not a use, and the policy
+   locks ``sessionResumption: {}`` as the voice profiles do;
+4. opens a second new session with the same token, which ``uses: 1`` must refuse.
 
-It reports whether the lock held and whether ``uses`` was enforced, and exits 0 when
-both held, 1 when either did not or the answer was unclear, and 0 with a message when
-it cannot run (no key, no network). The key and the token are never printed.
+It reports whether the lock held, whether the session resumed and whether ``uses`` was
+enforced, and exits 0 when all three held, 1 when one did not or an answer was unclear,
+and 0 with a message when it cannot run (no key, no network). The key and the token
+are never printed.
 
     GEMINI_API_KEY=... make smoke                  # or: .venv/bin/python tools/smoke.py
-    .venv/bin/python tools/smoke.py --model gemini-2.0-flash-live-001
+    .venv/bin/python tools/smoke.py --model gemini-3.8-live
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ LOCKED_WORD = "PELICAN"
 INJECTED_WORD = "WALRUS"
 ORIGIN = "http://127.0.0.1:8000"
 STEP_TIMEOUT_SECONDS = 30
+HANDLE_WAIT_SECONDS = 5
 
 POLICY = f"""\
 description: tokenvend smoke test; everything locked, one use.
@@ -54,9 +60,11 @@ token:
 live:
   model: {{model}}
   config:
-    responseModalities: [TEXT]
+    responseModalities: [AUDIO]
     systemInstruction: >-
       Whatever you are asked, answer with exactly one word: {LOCKED_WORD}.
+    sessionResumption: {{}}
+    outputAudioTranscription: {{}}
   lock: all
 access:
   allowed_origins: [{ORIGIN}]
@@ -68,7 +76,7 @@ deploy:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="gemini-2.0-flash-live-001", help="a Live model")
+    parser.add_argument("--model", default="gemini-3.8-live", help="a Live model")
     model = parser.parse_args().model
 
     if not os.environ.get("GEMINI_API_KEY", "").strip():
@@ -87,12 +95,14 @@ def main() -> int:
         return 1
     say(f"minted a token for {token['model']}: uses {token['uses']}, expires {token['expireTime']}")
 
-    lock_held = _try_to_change_the_locked_instruction(token)
+    lock_held, handle = _try_to_change_the_locked_instruction(token)
+    resumed = _try_to_resume(token, handle)
     uses_enforced = _try_a_second_session(token)
     say("")
     say(f"lock held:      {_verdict(lock_held)}")
+    say(f"resumed:        {_verdict(resumed)}")
     say(f"uses enforced:  {_verdict(uses_enforced)}")
-    return 0 if lock_held and uses_enforced else 1
+    return 0 if lock_held and resumed and uses_enforced else 1
 
 
 def _network_problem() -> str | None:
@@ -135,17 +145,19 @@ def _open(token: dict[str, Any]) -> ClientConnection:
     )
 
 
-def _setup(token: dict[str, Any], instruction: str) -> dict[str, Any]:
+def _setup(token: dict[str, Any], instruction: str, handle: str | None = None) -> dict[str, Any]:
     return {
         "setup": {
             "model": token["model"],
-            "generationConfig": {"responseModalities": ["TEXT"]},
+            "generationConfig": {"responseModalities": ["AUDIO"]},
             "systemInstruction": {"parts": [{"text": instruction}], "role": "user"},
+            "sessionResumption": {"handle": handle} if handle else {},
+            "outputAudioTranscription": {},
         }
     }
 
 
-def _try_to_change_the_locked_instruction(token: dict[str, Any]) -> bool | None:
+def _try_to_change_the_locked_instruction(token: dict[str, Any]) -> tuple[bool | None, str | None]:
     say("")
     say(f"session 1: the setup asks for {INJECTED_WORD!r} instead of the locked {LOCKED_WORD!r}")
     injected = f"Whatever you are asked, answer with exactly one word: {INJECTED_WORD}."
@@ -162,31 +174,65 @@ def _try_to_change_the_locked_instruction(token: dict[str, Any]) -> bool | None:
                     "turnComplete": True,
                 }
             }))  # fmt: skip
-            reply = _read_turn(live)
+            reply, handle = _read_turn(live)
     except (ConnectionClosed, InvalidStatus, TimeoutError, OSError) as error:
         # Refusing the conflicting setup outright also keeps the lock.
         say(f"  the service refused the session: {_describe(error)}")
-        return True
+        return True, None
     say(f"  model answered: {reply!r}")
     if INJECTED_WORD.lower() in reply.lower():
         say("  the injected instruction took effect: the lock did NOT hold")
-        return False
+        return False, handle
     if LOCKED_WORD.lower() in reply.lower():
         say("  the locked instruction stayed in force")
-        return True
+        return True, handle
     say("  the answer names neither word: inconclusive (try again, or another --model)")
-    return None
+    return None, handle
 
 
-def _read_turn(live: ClientConnection) -> str:
-    text = []
-    while True:
-        message = json.loads(live.recv(timeout=STEP_TIMEOUT_SECONDS))
+def _read_turn(live: ClientConnection) -> tuple[str, str | None]:
+    """The turn's text (its output transcription) and the latest resumption handle, which
+    may come just after the turn: waited for briefly."""
+    text, handle, done = [], None, False
+    while not (done and handle):
+        try:
+            raw = live.recv(timeout=HANDLE_WAIT_SECONDS if done else STEP_TIMEOUT_SECONDS)
+        except TimeoutError:
+            if done:
+                break
+            raise
+        message = json.loads(raw)
+        update = message.get("sessionResumptionUpdate", {})
+        if update.get("resumable") and update.get("newHandle"):
+            handle = update["newHandle"]
         content = message.get("serverContent", {})
-        for part in content.get("modelTurn", {}).get("parts", []):
-            text.append(part.get("text", ""))
-        if content.get("turnComplete"):
-            return "".join(text).strip()
+        text.append(content.get("outputTranscription", {}).get("text", ""))
+        done = done or bool(content.get("turnComplete"))
+    return "".join(text).strip(), handle
+
+
+def _try_to_resume(token: dict[str, Any], handle: str | None) -> bool | None:
+    say("")
+    say("session 1 again: resumed with its handle and the same token (uses: 1 is spent)")
+    if handle is None:
+        say("  no resumption handle came in session 1: nothing to resume")
+        return None
+    locked = f"Whatever you are asked, answer with exactly one word: {LOCKED_WORD}."
+    try:
+        with _open(token) as live:
+            live.send(json.dumps(_setup(token, locked, handle)))
+            first = json.loads(live.recv(timeout=STEP_TIMEOUT_SECONDS))
+    except (ConnectionClosed, InvalidStatus) as error:
+        say(f"  refused: {_describe(error)}; resuming did NOT work with this token")
+        return False
+    except (TimeoutError, OSError) as error:
+        say(f"  no clear answer: {_describe(error)}")
+        return None
+    if "setupComplete" in first:
+        say("  resumed: a resumption is not a use of the token")
+        return True
+    say(f"  unexpected first message: {json.dumps(first)[:300]}")
+    return None
 
 
 def _try_a_second_session(token: dict[str, Any]) -> bool | None:

@@ -1,4 +1,4 @@
-// The one place to change: where the page gets its Gemini Live token.
+// The one file to edit: where the page gets its Gemini Live token.
 //
 // `functionUrl` is your deployed tokenvend function's URL (Terraform prints it as
 // `function_urls`), or the local one from `make run`. The page's own origin must be
@@ -7,9 +7,9 @@ export default {
   functionUrl: 'http://127.0.0.1:8080/',
 
   // Used only when the profile is `live: unconstrained` (the token names no model).
-  model: 'gemini-2.0-flash-live-001',
+  model: 'gemini-3.8-live',
 
   // Leave undefined: the SDK then talks to generativelanguage.googleapis.com. The
-  // end-to-end test sets it to point the SDK at a fake Live server on 127.0.0.1.
+  // end-to-end test sets it to point the SDK at a Live stand-in on 127.0.0.1.
   liveBaseUrl: undefined,
 };

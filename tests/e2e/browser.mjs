@@ -3,13 +3,19 @@
 // The pytest file starts the servers, runs this, and makes the assertions.
 //
 //   node tests/e2e/browser.mjs '{"executablePath": "/usr/bin/chromium",
-//     "visits": [{"name": "allowed", "url": "http://127.0.0.1:PORT/", "prompt": "Hi",
-//                 "screenshot": "tests/e2e/output/allowed.png"}]}'
+//     "fakeMicrophone": "tests/e2e/output/microphone.wav",
+//     "visits": [{"name": "allowed", "kind": "text", "url": "http://127.0.0.1:PORT/",
+//                 "prompt": "Hi", "screenshots": {"done": "tests/e2e/output/allowed.png"}}]}'
+//
+// A "text" visit types a prompt and waits for the reply; a "voice" visit presses Start,
+// lets the fake microphone talk, waits until the conversation has been resumed twice
+// (after the Live stand-in's goAway, and after it drops the connection), and presses
+// Stop. Every wait is for something the page shows.
 import { chromium } from 'playwright-core';
 
-const FINISHED = 'main[data-state="done"], main[data-state="error"]';
+const ERROR = 'main[data-state="error"]';
 // Without these, Chromium reaches for Google's hosts (updates, sync, field trials, QUIC).
-const ARGS = [
+const QUIET = [
   '--no-sandbox', // as root in a container; the page is our own
   '--disable-gpu',
   '--disable-quic',
@@ -19,13 +25,19 @@ const ARGS = [
   '--disable-sync',
   '--disable-features=MediaRouter,OptimizationHints,Translate',
 ];
+// A microphone that plays a file, and no permission prompt to answer.
+const microphone = (wav) => [
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  `--use-file-for-fake-audio-capture=${wav}`,
+];
 
 const plan = JSON.parse(process.argv[2]);
 // launch() gives the browser a fresh temporary --user-data-dir of its own.
 const browser = await chromium.launch({
   executablePath: plan.executablePath,
   headless: true,
-  args: ARGS,
+  args: [...QUIET, ...(plan.fakeMicrophone ? microphone(plan.fakeMicrophone) : [])],
   timeout: 30_000,
 });
 const results = {};
@@ -37,8 +49,46 @@ try {
 process.stdout.write(JSON.stringify(results) + '\n');
 
 async function run(visit) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 760 } });
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
   const page = await context.newPage();
+  const seen = watch(page);
+  const screenshot = async (name) => {
+    const path = visit.screenshots?.[name];
+    if (path) await page.screenshot({ path, fullPage: true });
+  };
+  try {
+    await page.goto(visit.url, { waitUntil: 'load', timeout: 15_000 });
+    await (visit.kind === 'voice' ? talk(page, screenshot) : type(page, visit.prompt));
+  } catch (error) {
+    seen.pageErrors.push(`driver: ${error.message}`);
+  }
+  const shown = await read(page);
+  await screenshot('done');
+  await context.close();
+  return { ...seen, ...shown };
+}
+
+async function type(page, prompt) {
+  await page.fill('#prompt', prompt);
+  await page.click('button[name="send"]');
+  await page.waitForSelector(`main[data-turns="1"][data-state="ready"], ${ERROR}`, { timeout: 20_000 });
+}
+
+async function talk(page, screenshot) {
+  await page.click('#talk');
+  await page.waitForSelector(`main[data-state="listening"], ${ERROR}`, { timeout: 20_000 });
+  await page.waitForFunction(() => Number(document.getElementById('chunks-sent').textContent) > 0);
+  await screenshot('listening');
+  // The stand-in answers and sends goAway; the page resumes, gets an interrupted turn,
+  // loses the connection without warning, resumes again and gets a third turn.
+  const resumed = 'main[data-resumed="2"][data-turns="3"][data-state="listening"]';
+  await page.waitForSelector(`${resumed}, ${ERROR}`, { timeout: 30_000 });
+  await screenshot('resumed');
+  await page.click('#talk');
+  await page.waitForSelector(`main[data-state="stopped"], ${ERROR}`, { timeout: 10_000 });
+}
+
+function watch(page) {
   const seen = { console: [], responses: [], failedRequests: [], websockets: [], pageErrors: [] };
   page.on('console', (message) => seen.console.push(`${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => seen.pageErrors.push(String(error)));
@@ -58,31 +108,32 @@ async function run(visit) {
     }),
   );
   page.on('websocket', (socket) => {
-    const record = { url: socket.url(), sent: [], received: 0 };
+    const record = { url: socket.url(), sent: 0, received: 0 };
     seen.websockets.push(record);
-    socket.on('framesent', (frame) => record.sent.push(String(frame.payload)));
+    socket.on('framesent', () => (record.sent += 1));
     socket.on('framereceived', () => (record.received += 1));
   });
-  try {
-    await page.goto(visit.url, { waitUntil: 'load', timeout: 15_000 });
-    await page.fill('#prompt', visit.prompt);
-    await page.click('button[name="send"]');
-    await page.waitForSelector(FINISHED, { timeout: 20_000 });
-  } catch (error) {
-    seen.pageErrors.push(`driver: ${error.message}`);
-  }
+  return seen;
+}
+
+async function read(page) {
   const text = async (selector) => ((await page.textContent(selector)) ?? '').trim();
-  const shown = {
+  const number = async (selector) => Number(await text(selector));
+  return {
     state: await page.getAttribute('main', 'data-state'),
+    resumed: Number((await page.getAttribute('main', 'data-resumed')) ?? 0),
+    tokensReceived: Number((await page.getAttribute('main', 'data-tokens')) ?? 0),
     status: await text('#status'),
-    reply: await text('#reply'),
+    transcript: await page.$$eval('#transcript li', (items) =>
+      items.map((item) => ({ who: item.className, text: item.textContent })),
+    ),
     tokenVisible: await page.isVisible('#token'),
     tokenExpires: await text('#token-expires'),
     tokenUses: await text('#token-uses'),
     tokenModel: await text('#token-model'),
+    chunksSent: await number('#chunks-sent'),
+    playedMs: await number('#played-ms'),
+    connections: await number('#connections'),
     events: await page.$$eval('#events li', (items) => items.map((item) => item.textContent)),
   };
-  if (visit.screenshot) await page.screenshot({ path: visit.screenshot, fullPage: true });
-  await context.close();
-  return { ...seen, ...shown };
 }

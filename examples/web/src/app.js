@@ -1,80 +1,140 @@
-// The example page: get a token from tokenvend, open a Live session with it, send one
-// text turn, and show the reply. The API key never reaches the browser.
-import { GoogleGenAI } from '@google/genai';
-
+// The voice page: Start/Stop talks to Gemini Live through a token from tokenvend; the
+// text box is a fallback. Everything that touches the network is in voice-session.js,
+// the audio in microphone.js and player.js. The API key never reaches the browser.
 import config from '../config.js';
-import { fetchLiveToken } from './token.js';
+import { Microphone } from './microphone.js';
+import { Player } from './player.js';
+import { VoiceSession } from './voice-session.js';
 
 const $ = (id) => document.getElementById(id);
 const main = document.querySelector('main');
-const form = $('ask');
+const talk = $('talk');
+let context = null; // one AudioContext for microphone and playback, made on the first click
+let player = null;
+let voice = null;
+let microphone = null;
+let chunksSent = 0;
+let turns = 0;
+let resumed = 0;
+let entries = { you: null, model: null }; // the transcript lines still being written
 
 $('function-url').textContent = config.functionUrl;
-form.addEventListener('submit', (event) => {
+talk.addEventListener('click', () => void (microphone ? stop('Stopped. Press Start to talk again.') : startTalking()));
+$('ask').addEventListener('submit', (event) => {
   event.preventDefault();
-  void run($('prompt').value.trim() || 'Hello!');
+  const text = $('prompt').value.trim();
+  if (text) void sendText(text);
 });
 
-async function run(prompt) {
-  form.elements.send.disabled = true;
-  $('reply').textContent = '';
-  $('token').hidden = true;
-  $('events').replaceChildren();
-  const audio = new AudioPlayer();
+async function startTalking() {
+  talk.disabled = true;
   try {
-    setState('minting', 'Asking the function for a token…');
-    const token = await fetchLiveToken(config.functionUrl);
-    showToken(token);
-    note(`token received (${token.uses === 0 ? 'unlimited' : token.uses} use${token.uses === 1 ? '' : 's'})`);
-
-    setState('connecting', 'Opening the Live session…');
-    // Exactly what an app does: the token's name stands in for the API key.
-    const ai = new GoogleGenAI({
-      apiKey: token.name,
-      httpOptions: {
-        apiVersion: 'v1alpha',
-        ...(config.liveBaseUrl ? { baseUrl: config.liveBaseUrl } : {}),
-      },
+    await ensureSession();
+    microphone = new Microphone();
+    await microphone.start(context, (chunk) => {
+      if (voice?.sendAudio(chunk)) chunksSent += 1;
+      show('chunks-sent', chunksSent);
     });
-    const turnDone = deferred();
-    const session = await ai.live.connect({
-      // A constrained token fixes the model (and whatever its policy locks).
-      model: token.model ?? config.model,
-      config: {},
-      callbacks: {
-        onmessage: (message) => {
-          const content = message.serverContent;
-          for (const part of content?.modelTurn?.parts ?? []) {
-            if (part.text) $('reply').textContent += part.text;
-            if (part.inlineData?.mimeType?.startsWith('audio/pcm')) audio.play(part.inlineData);
-          }
-          if (content?.outputTranscription?.text) {
-            $('reply').textContent += content.outputTranscription.text;
-          }
-          if (content?.turnComplete) turnDone.resolve();
-        },
-        onerror: (event) => turnDone.reject(new Error(`Live session error: ${event.message ?? 'WebSocket error'}`)),
-        onclose: (event) => turnDone.reject(new Error(`Live session closed (${event.code}): ${event.reason || 'no reason given'}`)),
-      },
-    });
-    note('Live session open');
-
-    setState('waiting', 'Waiting for the model…');
-    session.sendClientContent({ turns: prompt, turnComplete: true });
-    note(`sent: “${prompt}”`);
-    await turnDone.promise;
-    session.close();
-    if (!$('reply').textContent && audio.seconds) {
-      $('reply').textContent = `(an audio reply of ${audio.seconds.toFixed(1)} s, played back)`;
-    }
-    note(audio.seconds ? `model turn complete (${audio.seconds.toFixed(1)} s of audio)` : 'model turn complete');
-    setState('done', 'Done. Send another turn to start a new session with a new token.');
+    talk.textContent = 'Stop';
+    note('microphone on: 16 kHz PCM to the Live session');
+    settle();
   } catch (error) {
-    note(`error: ${error.message}`);
-    setState('error', error.message);
+    fail(error);
   } finally {
-    form.elements.send.disabled = false;
+    talk.disabled = false;
   }
+}
+
+async function sendText(text) {
+  try {
+    await ensureSession();
+    if (!voice.open) return note('not sent: the session is reconnecting; send again in a moment');
+    voice.sendText(text);
+    line('you', text);
+    entries.you = null;
+    note(`sent: “${text}”`);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function ensureSession() {
+  // Audio may only start after a user gesture: this runs inside the click or submit.
+  context ??= new AudioContext();
+  await context.resume();
+  if (!player) {
+    player = new Player(context);
+    player.addEventListener('start', () => setState('speaking', 'Gemini is speaking…'));
+    player.addEventListener('idle', () => {
+      show('played-ms', Math.round(player.playedMs));
+      settle();
+    });
+  }
+  if (voice) return; // open, or reconnecting by itself
+  voice = new VoiceSession(config, {
+    state: setState,
+    token: showToken,
+    audio: (blob) => player.play(blob),
+    interrupted: () => {
+      player.interrupt();
+      note('interrupted: playback stopped');
+    },
+    heard: (text) => write('you', text),
+    said: (text) => write('model', text),
+    turn: () => {
+      turns += 1;
+      main.dataset.turns = String(turns);
+      entries = { you: null, model: null };
+      if (!player.speaking) settle();
+    },
+    resumed: (withHandle) => {
+      if (withHandle) main.dataset.resumed = String(++resumed);
+      show('connections', voice.connections);
+      settle();
+    },
+    note,
+    error: fail,
+  });
+  await voice.start();
+  show('connections', voice.connections);
+}
+
+/** The resting state: listening with the microphone on, or ready for text without it. */
+function settle() {
+  if (!voice?.open || main.dataset.state === 'reconnecting' || player?.speaking) return;
+  const after = resumed ? ` (conversation resumed ${resumed === 1 ? 'once' : `${resumed} times`})` : '';
+  if (microphone) setState('listening', `Listening: talk to Gemini${after}.`);
+  else setState('ready', `Connected${after}. Type below, or press Start to talk.`);
+}
+
+function stop(text) {
+  microphone?.stop();
+  microphone = null;
+  player?.interrupt();
+  voice?.stop();
+  voice = null;
+  talk.textContent = 'Start';
+  setState('stopped', text);
+}
+
+function fail(error) {
+  note(`error: ${error.message}`);
+  stop(error.message);
+  setState('error', error.message);
+}
+
+function write(who, text) {
+  entries[who] ??= line(who, '');
+  entries[who].textContent += text;
+  if (who === 'model') entries.you = null;
+}
+
+function line(who, text) {
+  const item = document.createElement('li');
+  item.className = who;
+  item.textContent = text;
+  $('transcript').append(item);
+  return item;
 }
 
 function showToken(token) {
@@ -85,6 +145,12 @@ function showToken(token) {
   $('token-uses').textContent = token.uses === 0 ? 'unlimited' : String(token.uses);
   $('token-model').textContent = token.model ?? `any (unconstrained); this page asks for ${config.model}`;
   $('token').hidden = false;
+  main.dataset.tokens = String(Number(main.dataset.tokens ?? 0) + 1);
+  note(`token received (${token.uses === 0 ? 'unlimited' : token.uses} use${token.uses === 1 ? '' : 's'})`);
+}
+
+function show(id, value) {
+  $(id).textContent = String(value);
 }
 
 function setState(state, text) {
@@ -96,37 +162,4 @@ function note(text) {
   const item = document.createElement('li');
   item.textContent = `${new Date().toLocaleTimeString([], { hour12: false })}  ${text}`;
   $('events').append(item);
-}
-
-function deferred() {
-  let resolve, reject;
-  const promise = new Promise((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-}
-
-// Plays the 16-bit PCM chunks of an audio reply back to back.
-class AudioPlayer {
-  seconds = 0;
-  #context = null;
-  #next = 0;
-
-  play({ mimeType, data }) {
-    const rate = Number(/rate=(\d+)/.exec(mimeType)?.[1] ?? 24000);
-    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-    const samples = new Int16Array(bytes.buffer, 0, bytes.length >> 1);
-    this.seconds += samples.length / rate;
-    try {
-      this.#context ??= new AudioContext();
-      const buffer = this.#context.createBuffer(1, samples.length, rate);
-      buffer.getChannelData(0).set(Float32Array.from(samples, (s) => s / 32768));
-      const source = this.#context.createBufferSource();
-      source.buffer = buffer;
-      source.connect(this.#context.destination);
-      this.#next = Math.max(this.#next, this.#context.currentTime);
-      source.start(this.#next);
-      this.#next += buffer.duration;
-    } catch {
-      // No audio output (a headless browser): the reply is still counted.
-    }
-  }
 }

@@ -37,3 +37,20 @@ export async function fetchLiveToken(functionUrl, { idToken } = {}) {
 export class TokenError extends Error {
   name = 'TokenError';
 }
+
+// Tokens are replaced a little before they run out, so a reconnect never races the clock.
+const MARGIN_MS = 5000;
+
+/**
+ * Whether `token` can open the next connection, so the page asks the function again only
+ * when it must. Resuming a session (with a resumption handle) does not count as a use and
+ * is not a new session: it needs only `expireTime` ahead. A new session also needs
+ * `newSessionExpireTime` ahead and a use left (`uses: 0` means unlimited).
+ */
+export function canReuse(token, { resuming, sessionsStarted }, now = Date.now()) {
+  if (!token) return false;
+  if (Date.parse(token.expireTime) - MARGIN_MS <= now) return false;
+  if (resuming) return true;
+  if (Date.parse(token.newSessionExpireTime) - MARGIN_MS <= now) return false;
+  return token.uses === 0 || sessionsStarted < token.uses;
+}
