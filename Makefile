@@ -48,4 +48,4 @@ include $(sort $(wildcard make/*.mk))
 
 clean:  ## remove the virtual environments and caches
 	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .hypothesis
-	rm -rf examples/web/node_modules examples/web/dist tests/e2e/node_modules tests/e2e/output
+	rm -rf examples/web/node_modules examples/web/dist examples/node/node_modules tests/e2e/node_modules tests/e2e/output
