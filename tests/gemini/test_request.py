@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 TIMES = '"expireTime":"2026-01-15T12:30:00Z","newSessionExpireTime":"2026-01-15T12:01:00Z"'
 SEED_SETUP = (
-    '"bidiGenerateContentSetup":{"model":"models/gemini-2.0-flash-001",'
+    '"bidiGenerateContentSetup":{"model":"models/gemini-3.8-live",'
     '"generationConfig":{"responseModalities":["AUDIO"]},'
     '"systemInstruction":{"parts":[{"text":"Always answer in English."}],"role":"user"}}'
 )
@@ -133,8 +133,8 @@ def test_unicode_instruction_is_sent_as_utf8_text_not_escapes() -> None:
 @pytest.mark.parametrize(
     ("model", "sent"),
     [
-        ("gemini-2.0-flash-001", "models/gemini-2.0-flash-001"),
-        ("models/gemini-2.0-flash-001", "models/gemini-2.0-flash-001"),
+        ("gemini-3.8-live", "models/gemini-3.8-live"),
+        ("models/gemini-3.8-live", "models/gemini-3.8-live"),
         ("tunedModels/my-voice-123", "tunedModels/my-voice-123"),
     ],
 )

@@ -123,7 +123,7 @@ def test_a_schema_keyword_the_check_does_not_know_is_refused_not_ignored() -> No
 @pytest.mark.parametrize(
     ("path", "value", "reported_at"),
     [
-        (("live", "model"), "gemini-2.0-flash-001\n", "live.model"),
+        (("live", "model"), "gemini-3.8-live\n", "live.model"),
         (("access", "allowed_origins", 0), "http://localhost:5173\n", "access.allowed_origins[0]"),
     ],
 )

@@ -55,7 +55,7 @@ def test_post_from_allowed_origin_returns_a_token_the_browser_may_read(
         "expireTime": body["expireTime"],
         "newSessionExpireTime": body["newSessionExpireTime"],
         "uses": 1,
-        "model": "models/gemini-2.0-flash-live-001",
+        "model": "models/gemini-3.8-live",
         "apiVersion": "v1alpha",
         "websocketUrl": gemini.url.replace("http://", "ws://")
         + "/ws/google.ai.generativelanguage.v1alpha.GenerativeService"

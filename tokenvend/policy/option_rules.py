@@ -2,9 +2,10 @@
 
 Each option names one field and the values a browser may choose for it. Every value it
 could ever produce (each allowed value, both ends of a range, the default) is put into
-a copy of ``live`` and checked against the schema, so no choice a browser makes can
-yield a setup Gemini would refuse. The value ``live`` already gives the field counts as
-the option's default; giving a second default, or two options for one field, is refused.
+a copy of ``live`` and checked against the schema and the model catalogue, so no choice
+a browser makes can yield a setup Gemini would refuse. The value ``live`` already gives
+the field counts as the option's default; giving a second default, or two options for
+one field, is refused.
 What a range cannot say (that a field takes only integers) is read from the schema here,
 once, so that requests need only the loaded options.
 """
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tokenvend.jsonvalues import is_number, same_json
+from tokenvend.policy.catalogue import model_problems
 from tokenvend.policy.schema import Problem, check
 
 MISSING: Any = object()  # no value at all, as opposed to a null one
@@ -124,5 +126,12 @@ def _invalid_for_field(
         node[field[-1]] = value
     # Only live is checked: problems elsewhere in the file are not this option's.
     found = check(trial, {"$defs": schema["$defs"], "$ref": "#/$defs/liveConstraints"})
+    if not found:
+        # The value is valid for the schema; is it for the model (the option's, or
+        # live's)? Problems live has without the option are reported for live itself.
+        before = model_problems(live["model"], live.get("config") or {}, where="")
+        after = model_problems(trial["model"], trial.get("config") or {}, where="")
+        found = [(where.lstrip("."), message) for where, message in after if
+                 (where, message) not in before]  # fmt: skip
     return [(path, f"{value!r} is not valid for {'.'.join(field)}: live.{where}: {message}")
             for where, message in found]  # fmt: skip

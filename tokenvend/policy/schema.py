@@ -83,7 +83,7 @@ def _is_type(value: Any, type_name: str) -> bool:
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     # JSON Schema's "$" (ECMA-262) matches only at the very end; Python's also matches
-    # before a final newline, which would let "gemini-2.0-flash-001\n" through.
+    # before a final newline, which would let "gemini-3.8-live\n" through.
     if pattern.endswith("$") and not pattern.endswith("\\$"):
         pattern = pattern[:-1] + r"\Z"
     return re.compile(pattern)
