@@ -11,6 +11,7 @@ import pytest
 
 from tokenvend.gemini.request import build_token_request
 from tokenvend.jsonvalues import freeze
+from tokenvend.policy.fields import in_wire_order
 from tokenvend.policy.loader import load_policy
 from tokenvend.policy.model import LiveConstraints, Lock, TokenRules
 
@@ -177,3 +178,37 @@ def test_lock_all_with_no_config_sends_only_the_model() -> None:
     body = body_for({}, lock=Lock("all"))
     assert body["bidiGenerateContentSetup"] == {"model": "models/gemini-live-x"}
     assert "fieldMask" not in body
+
+
+def test_translation_config_is_a_generation_field_locked_under_generation_config() -> None:
+    translation = {"targetLanguageCode": "de-DE", "echoTargetLanguage": False}
+    body = body_for(
+        in_wire_order({"translationConfig": translation, "responseModalities": ["AUDIO"]})
+    )
+    assert body["bidiGenerateContentSetup"]["generationConfig"] == {
+        "responseModalities": ["AUDIO"],
+        "translationConfig": translation,
+    }
+    assert body["fieldMask"] == (
+        "model,generationConfig.responseModalities,generationConfig.translationConfig"
+    )
+    plus = body_for({"temperature": 1}, Lock("configured", ("translationConfig",)))
+    assert plus["fieldMask"].endswith(",generationConfig.translationConfig")
+
+
+def test_newest_setup_fields_follow_proactivity_in_the_sdks_order() -> None:
+    config = {
+        "labels": {"team": "voice"},
+        "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "OFF"}],
+        "avatarConfig": {"avatarName": "Kai"},
+        "historyConfig": {"initialHistoryInClientContent": True},
+        "proactivity": {"proactiveVideo": True},
+    }
+    setup = body_for(in_wire_order(config))["bidiGenerateContentSetup"]
+    assert list(setup) == [
+        "model", "proactivity", "historyConfig", "avatarConfig", "safetySettings", "labels",
+    ]  # fmt: skip
+    assert body_for(in_wire_order(config))["fieldMask"] == (
+        "model,proactivity.proactiveVideo,historyConfig.initialHistoryInClientContent,"
+        "avatarConfig.avatarName,safetySettings,labels.team"
+    )
