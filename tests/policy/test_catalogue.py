@@ -158,3 +158,12 @@ def test_explain_shows_the_model_status_and_its_defaults(tmp_path: Path) -> None
     text = explain(load_policy(path), datetime(2026, 11, 26, tzinfo=UTC))
     assert "gemini-3.8-live: stable since 2026-09 (model catalogue checked on 2026-11-26)" in text
     assert "default realtimeInputConfig.turnCoverage: " in text
+
+
+def test_explain_shows_the_status_of_every_model_an_option_may_choose(tmp_path: Path) -> None:
+    extra = ("client_options:\n  model:\n    field: model\n"
+             "    allowed: [gemini-3.8-live, gemini-3.1-flash-live-preview]\n")  # fmt: skip
+    path = write_policy(tmp_path, "profile", ANONYMOUS, live=live("gemini-3.8-live"), extra=extra)
+    text = explain(load_policy(path), datetime(2026, 11, 26, tzinfo=UTC))
+    assert "Models\n  gemini-3.8-live: stable" in text
+    assert "  gemini-3.1-flash-live-preview: preview (model catalogue" in text

@@ -72,7 +72,12 @@ def explain(
         lines.append("")
     live = _with_defaults(policy)
     if live is not None:
-        lines += ["Model", *describe_model(live.model), ""]
+        models = [live.model]  # and every model a client option may choose
+        for option in policy.client_options:
+            if option.field == ("model",) and option.allowed is not None:
+                models += [str(m) for m in option.allowed if str(m) not in models]
+        lines += ["Model" if len(models) == 1 else "Models",
+                  *(line for model in models for line in describe_model(model)), ""]  # fmt: skip
     body = build_token_request(policy.token, live, now)
     lines += [
         "Gemini request (with the option defaults, as it would be sent now)",
