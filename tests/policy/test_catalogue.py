@@ -49,10 +49,15 @@ def test_every_retired_model_names_a_current_replacement() -> None:
 
 
 def test_every_catalogue_rule_names_a_field_the_schema_knows() -> None:
-    properties = policy_schema()["$defs"]["liveConnectConfig"]["properties"]
+    defs = policy_schema()["$defs"]
     for entry in model_catalogue().models.values():
         for rule in entry.rules:
-            assert rule.field.split(".")[0] in properties, (entry.name, rule.field)
+            node = defs["liveConnectConfig"]
+            for part in rule.field.split("."):
+                while "$ref" in node:
+                    node = defs[node["$ref"].rpartition("/")[2]]
+                assert part in node.get("properties", {}), (entry.name, rule.field)
+                node = node["properties"][part]
 
 
 @pytest.mark.parametrize(

@@ -72,17 +72,8 @@ def model_catalogue() -> Catalogue:
     rule_sets = data["rule_sets"]
     models = {}
     for name, entry in data["models"].items():
-        rule_set = rule_sets.get(entry.get("rule_set"), {"rules": [], "defaults": {}})
-        rules = tuple(
-            ConfigRule(
-                field=rule["field"],
-                refuse=rule["refuse"] if rule.get("refuse") == _ANY
-                else _tuple_or_none(rule.get("refuse")),
-                allow=_tuple_or_none(rule.get("allow")),
-                instead=rule["instead"],
-            )
-            for rule in rule_set["rules"]
-        )  # fmt: skip
+        # A misspelt rule set must fail loudly, not leave a model without its rules.
+        rule_set = rule_sets[entry["rule_set"]] if "rule_set" in entry else {}
         models[name] = ModelEntry(
             name=name,
             status=entry["status"],
@@ -90,14 +81,22 @@ def model_catalogue() -> Catalogue:
             since=entry.get("since", ""),
             retired_on=entry.get("retired_on", ""),
             replacement=entry.get("replacement", ""),
-            rules=rules,
-            defaults=tuple(rule_set["defaults"].items()),
+            rules=tuple(_rule(rule) for rule in rule_set.get("rules", [])),
+            defaults=tuple(rule_set.get("defaults", {}).items()),
         )
     return Catalogue(data["checked_on"], data["default_model"], models)
 
 
-def _tuple_or_none(values: list[Any] | None) -> tuple[Any, ...] | None:
-    return None if values is None else tuple(values)
+def _rule(rule: Mapping[str, Any]) -> ConfigRule:
+    refuse, allow = rule.get("refuse"), rule.get("allow")
+    if (refuse is None) == (allow is None):
+        raise ValueError(f"catalogue rule for {rule['field']} needs refuse or allow, not both")
+    return ConfigRule(
+        field=rule["field"],
+        refuse=refuse if refuse in (None, _ANY) else tuple(refuse),
+        allow=None if allow is None else tuple(allow),
+        instead=rule["instead"],
+    )
 
 
 def model_problems(
