@@ -192,3 +192,16 @@ def test_files_users_copy_from_name_no_retired_live_model(path: Path) -> None:
     for entry in model_catalogue().models.values():
         if entry.status == "retired" and "live" in entry.name:
             assert entry.name not in text, f"{path.name} names {entry.name}"
+
+
+def test_option_values_are_checked_with_every_model_another_option_may_choose(
+    tmp_path: Path,
+) -> None:
+    extra = (
+        "client_options:\n"
+        "  model: {field: model, allowed: [gemini-3.1-flash-live-preview, gemini-3.8-live]}\n"
+        "  output: {field: responseModalities, allowed: [[AUDIO], [TEXT]]}\n"
+    )
+    found = problems(tmp_path, live("gemini-3.1-flash-live-preview", "{}"), extra)
+    assert list(found) == ["client_options.output.allowed[1]"]
+    assert "gemini-3.8-live rejects responseModalities" in found["client_options.output.allowed[1]"]

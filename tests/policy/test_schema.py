@@ -30,7 +30,7 @@ def schema_nodes(node: Any) -> Iterator[dict[str, Any]]:
             if key in ("properties", "$defs"):
                 for child in value.values():
                     yield from schema_nodes(child)
-            elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
                 yield from schema_nodes(value)
             elif key == "oneOf":
                 for child in value:

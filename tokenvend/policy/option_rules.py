@@ -32,6 +32,11 @@ def option_problems(
                  "browser already chooses everything")]  # fmt: skip
     problems: list[Problem] = []
     seen: dict[tuple[str, ...], str] = {}
+    # Every model a session may use: each option value is checked with each of them.
+    models = [live["model"]]
+    for option in options.values():
+        if option["field"] == "model":
+            models += [m for m in option.get("allowed", []) if m not in models]
     for name, option in options.items():
         where = f"client_options.{name}"
         field = tuple(option["field"].split("."))
@@ -58,7 +63,7 @@ def option_problems(
         if "default" in option:
             candidates.append((f"{where}.default", option["default"]))
         for path, value in candidates:
-            problems += _invalid_for_field(live, schema, field, value, path)
+            problems += _invalid_for_field(live, schema, field, value, path, models)
         problems += _default_problems(where, option, default)
     return problems
 
@@ -114,7 +119,7 @@ def _resolved(defs: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, 
 
 def _invalid_for_field(
     live: Mapping[str, Any], schema: Mapping[str, Any], field: tuple[str, ...], value: Any,
-    path: str,
+    path: str, models: list[str],
 ) -> list[Problem]:  # fmt: skip
     trial = copy.deepcopy(dict(live))
     if field == ("model",):
@@ -127,11 +132,13 @@ def _invalid_for_field(
     # Only live is checked: problems elsewhere in the file are not this option's.
     found = check(trial, {"$defs": schema["$defs"], "$ref": "#/$defs/liveConstraints"})
     if not found:
-        # The value is valid for the schema; is it for the model (the option's, or
-        # live's)? Problems live has without the option are reported for live itself.
-        before = model_problems(live["model"], live.get("config") or {}, where="")
-        after = model_problems(trial["model"], trial.get("config") or {}, where="")
-        found = [(where.lstrip("."), message) for where, message in after if
-                 (where, message) not in before]  # fmt: skip
+        # Valid for the schema; is it for the model: the option's value, or each model
+        # the session may use? What live gets wrong without the option is live's problem.
+        config = live.get("config") or {}
+        for model in [trial["model"]] if field == ("model",) else models:
+            before = model_problems(live["model"] if field == ("model",) else model, config, "")
+            after = model_problems(model, trial.get("config") or {}, where="")
+            found += [(where.lstrip("."), message) for where, message in after
+                      if (where, message) not in before]  # fmt: skip
     return [(path, f"{value!r} is not valid for {'.'.join(field)}: live.{where}: {message}")
             for where, message in found]  # fmt: skip
