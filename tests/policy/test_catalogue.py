@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import AppFactory
 from tests.fakes.keys import write_policy
 from tokenvend.cli import main
 from tokenvend.cli.explain import explain
@@ -205,3 +206,23 @@ def test_option_values_are_checked_with_every_model_another_option_may_choose(
     found = problems(tmp_path, live("gemini-3.1-flash-live-preview", "{}"), extra)
     assert list(found) == ["client_options.output.allowed[1]"]
     assert "gemini-3.8-live rejects responseModalities" in found["client_options.output.allowed[1]"]
+
+
+def test_cold_start_refuses_a_retired_model_naming_the_replacement(
+    make_client: AppFactory, tmp_path: Path
+) -> None:
+    write_policy(tmp_path, "old", ANONYMOUS, live=live("gemini-live-2.5-flash-preview"))
+    with pytest.raises(PolicyError) as caught:
+        make_client("old", TOKENVEND_POLICY_DIR=str(tmp_path))
+    assert (
+        "live.model: gemini-live-2.5-flash-preview was shut down on 2025-12-09; use "
+        "gemini-3.8-live" in str(caught.value)
+    )
+
+
+def test_cold_start_serves_an_unknown_model(make_client: AppFactory, tmp_path: Path) -> None:
+    write_policy(tmp_path, "tuned", ANONYMOUS, live=live("tunedModels/my-voice-7"))
+    client = make_client("tuned", TOKENVEND_POLICY_DIR=str(tmp_path))
+    response = client.post("/", headers={"Origin": "http://localhost:5173"})
+    assert response.status_code == 200
+    assert response.get_json()["model"] == "tunedModels/my-voice-7"
