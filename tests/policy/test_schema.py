@@ -208,3 +208,17 @@ def test_new_vocabulary_of_the_newest_sdks_is_accepted() -> None:
         "historyConfig": {"initialHistoryInClientContent": True},
     }
     assert check(document_with(config), policy_schema()) == []
+
+
+@pytest.mark.parametrize("model", ["gemini..live", "models/../tunedModels/x", "a.b..c"])
+def test_a_model_name_with_two_dots_is_refused_as_the_sdks_refuse_it(model: str) -> None:
+    document = document_with({})
+    document["live"]["model"] = model
+    assert "live.model" in dict(check(document, policy_schema()))
+    assert list(VALIDATOR.iter_errors(document))
+
+
+def test_model_names_with_single_dots_are_accepted() -> None:
+    document = document_with({})
+    document["live"]["model"] = "tunedModels/my.voice-1.2"
+    assert check(document, policy_schema()) == []

@@ -263,6 +263,9 @@ def test_fields_the_schema_refuses_for_the_developer_api_are_refused_by_the_sdk_
         (name, {"uses": 1, "liveConnectConstraints": {"model": "gemini-3.8-live", "config": c}})
         for name, c in REFUSED.items()
     ]
+    configs.append(
+        ("two dots in the model", {"uses": 1, "liveConnectConstraints": {"model": "a..b"}})
+    )
     results = run_sdk(configs)
     accepted = [name for name, result in results.items() if "error" not in result]
     assert not accepted, f"the SDK now sends these; reconsider refusing them: {accepted}"
