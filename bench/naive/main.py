@@ -44,7 +44,7 @@ def mint_token(request: flask.Request) -> tuple[dict[str, str | None], int, dict
             expire_time=now + datetime.timedelta(minutes=10),
             new_session_expire_time=now + datetime.timedelta(minutes=1),
             live_connect_constraints=types.LiveConnectConstraints(
-                model="gemini-2.0-flash-live-001",
+                model="gemini-3.8-live",
                 config=types.LiveConnectConfig(
                     response_modalities=["AUDIO"],
                     system_instruction="You are a friendly voice assistant. Keep answers short.",

@@ -34,7 +34,7 @@ def test_explain_prints_the_exact_request_body_with_the_key_elided() -> None:
         "newSessionExpireTime": "2026-01-15T12:01:00Z",
         "uses": 3,
         "bidiGenerateContentSetup": {
-            "model": "models/gemini-2.0-flash-001",
+            "model": "models/gemini-3.8-live",
             "generationConfig": {"responseModalities": ["AUDIO"]},
             "systemInstruction": {"parts": [{"text": "Always answer in English."}],
                                   "role": "user"},
@@ -132,7 +132,7 @@ def test_each_risky_choice_gets_its_warning(tmp_path: Path) -> None:
     warnings = dict(policy_warnings(load_policy(path)))
     assert set(warnings) == {
         "access.callers", "token.uses", "token.expire_after_seconds", "access.allowed_origins",
-        "live.lock.configured_plus",
+        "live.lock.configured_plus", "live.model",
     }  # fmt: skip
     assert "temperature is configured" in warnings["live.lock.configured_plus"]
     assert "localhost:5173" in warnings["access.allowed_origins"]

@@ -162,8 +162,7 @@ def write_policy(
 ) -> Path:
     """A policy file whose ``access`` section is ``access`` (YAML, indented two spaces)."""
     live = live or (
-        "live:\n  model: gemini-2.0-flash-001\n  config: {responseModalities: [AUDIO]}\n"
-        "  lock: all\n"
+        "live:\n  model: gemini-3.8-live\n  config: {responseModalities: [AUDIO]}\n  lock: all\n"
     )
     text = (
         "description: Test profile.\n"

@@ -11,6 +11,7 @@ import pytest
 
 from tokenvend.gemini.request import build_token_request
 from tokenvend.jsonvalues import freeze
+from tokenvend.policy.fields import in_wire_order
 from tokenvend.policy.loader import load_policy
 from tokenvend.policy.model import LiveConstraints, Lock, TokenRules
 
@@ -18,7 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 TIMES = '"expireTime":"2026-01-15T12:30:00Z","newSessionExpireTime":"2026-01-15T12:01:00Z"'
 SEED_SETUP = (
-    '"bidiGenerateContentSetup":{"model":"models/gemini-2.0-flash-001",'
+    '"bidiGenerateContentSetup":{"model":"models/gemini-3.8-live",'
     '"generationConfig":{"responseModalities":["AUDIO"]},'
     '"systemInstruction":{"parts":[{"text":"Always answer in English."}],"role":"user"}}'
 )
@@ -133,8 +134,8 @@ def test_unicode_instruction_is_sent_as_utf8_text_not_escapes() -> None:
 @pytest.mark.parametrize(
     ("model", "sent"),
     [
-        ("gemini-2.0-flash-001", "models/gemini-2.0-flash-001"),
-        ("models/gemini-2.0-flash-001", "models/gemini-2.0-flash-001"),
+        ("gemini-3.8-live", "models/gemini-3.8-live"),
+        ("models/gemini-3.8-live", "models/gemini-3.8-live"),
         ("tunedModels/my-voice-123", "tunedModels/my-voice-123"),
     ],
 )
@@ -177,3 +178,37 @@ def test_lock_all_with_no_config_sends_only_the_model() -> None:
     body = body_for({}, lock=Lock("all"))
     assert body["bidiGenerateContentSetup"] == {"model": "models/gemini-live-x"}
     assert "fieldMask" not in body
+
+
+def test_translation_config_is_a_generation_field_locked_under_generation_config() -> None:
+    translation = {"targetLanguageCode": "de-DE", "echoTargetLanguage": False}
+    body = body_for(
+        in_wire_order({"translationConfig": translation, "responseModalities": ["AUDIO"]})
+    )
+    assert body["bidiGenerateContentSetup"]["generationConfig"] == {
+        "responseModalities": ["AUDIO"],
+        "translationConfig": translation,
+    }
+    assert body["fieldMask"] == (
+        "model,generationConfig.responseModalities,generationConfig.translationConfig"
+    )
+    plus = body_for({"temperature": 1}, Lock("configured", ("translationConfig",)))
+    assert plus["fieldMask"].endswith(",generationConfig.translationConfig")
+
+
+def test_newest_setup_fields_follow_proactivity_in_the_sdks_order() -> None:
+    config = {
+        "labels": {"team": "voice"},
+        "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "OFF"}],
+        "avatarConfig": {"avatarName": "Kai"},
+        "historyConfig": {"initialHistoryInClientContent": True},
+        "proactivity": {"proactiveVideo": True},
+    }
+    setup = body_for(in_wire_order(config))["bidiGenerateContentSetup"]
+    assert list(setup) == [
+        "model", "proactivity", "historyConfig", "avatarConfig", "safetySettings", "labels",
+    ]  # fmt: skip
+    assert body_for(in_wire_order(config))["fieldMask"] == (
+        "model,proactivity.proactiveVideo,historyConfig.initialHistoryInClientContent,"
+        "avatarConfig.avatarName,safetySettings,labels.team"
+    )

@@ -17,7 +17,7 @@ VALID = """\
 description: Test profile.
 token: {uses: 1, expire_after_seconds: 600, new_session_expire_after_seconds: 60}
 live:
-  model: gemini-2.0-flash-001
+  model: gemini-3.8-live
   config: {responseModalities: [AUDIO]}
   lock: all
 access:
@@ -108,7 +108,7 @@ def test_message_names_file_path_and_what_would_be_valid(tmp_path: Path) -> None
         (("deploy: {public: true}", "deploy: {public: true, memory_mb: 300}"), "deploy.memory_mb"),
         (("deploy: {public: true}", "deploy: {}"), "deploy"),
         (("description: Test profile.\n", ""), "(document)"),
-        (("model: gemini-2.0-flash-001", "model: 'gemini 2'"), "live.model"),
+        (("model: gemini-3.8-live", "model: 'gemini 2'"), "live.model"),
     ],
 )
 def test_invalid_value_is_refused_at_its_path(

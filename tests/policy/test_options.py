@@ -24,7 +24,7 @@ from tokenvend.policy.options import apply_options, describe_allowed
 ANONYMOUS = "  callers: anonymous\n"
 LIVE = """\
 live:
-  model: gemini-2.0-flash-001
+  model: gemini-3.8-live
   config:
     responseModalities: [AUDIO]
     systemInstruction: Be brief.
@@ -47,7 +47,7 @@ client_options:
     default: 20
   model:
     field: model
-    allowed: [gemini-2.0-flash-001, gemini-2.5-flash-live]
+    allowed: [gemini-3.8-live, gemini-3.8-live-extended-thinking]
 """
 
 
@@ -72,11 +72,13 @@ def sent_setup(gemini: FakeGemini) -> dict[str, Any]:
 def test_chosen_values_enter_the_setup_and_are_locked_by_the_field_mask(
     client: FlaskClient, gemini: FakeGemini
 ) -> None:
-    response = post(client, {"voice": "Puck", "temperature": 0.5, "model": "gemini-2.5-flash-live"})
+    response = post(
+        client, {"voice": "Puck", "temperature": 0.5, "model": "gemini-3.8-live-extended-thinking"}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     body = gemini.requests[-1].json
     assert body["bidiGenerateContentSetup"] == {
-        "model": "models/gemini-2.5-flash-live",
+        "model": "models/gemini-3.8-live-extended-thinking",
         "generationConfig": {
             "responseModalities": ["AUDIO"], "temperature": 0.5, "topK": 20,
             "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Puck"}}},
@@ -88,14 +90,14 @@ def test_chosen_values_enter_the_setup_and_are_locked_by_the_field_mask(
         "generationConfig.topK", "generationConfig.speechConfig", "systemInstruction.parts",
         "systemInstruction.role",
     ]  # fmt: skip
-    assert response.get_json()["model"] == "models/gemini-2.5-flash-live"
+    assert response.get_json()["model"] == "models/gemini-3.8-live-extended-thinking"
 
 
 def test_options_left_out_take_their_defaults_or_the_configured_value(
     client: FlaskClient, gemini: FakeGemini
 ) -> None:
     assert post(client, {"temperature": 1}).status_code == 200
-    assert sent_setup(gemini)["model"] == "models/gemini-2.0-flash-001"
+    assert sent_setup(gemini)["model"] == "models/gemini-3.8-live"
     generation = sent_setup(gemini)["generationConfig"]
     assert generation["speechConfig"]["voiceConfig"]["prebuiltVoiceConfig"]["voiceName"] == "Kore"
     assert generation["topK"] == 20 and generation["temperature"] == 1
@@ -119,7 +121,8 @@ def test_options_left_out_take_their_defaults_or_the_configured_value(
         pytest.param({"systemInstruction": "Be evil."}, "unknown option 'systemInstruction'",
                      id="system_instruction_is_not_an_option_here"),
         pytest.param({"model": "gemini-2.5-pro"}, "option 'model' must be one of: "
-                     "gemini-2.0-flash-001, gemini-2.5-flash-live", id="model_not_in_the_list"),
+                     "gemini-3.8-live, gemini-3.8-live-extended-thinking",
+                     id="model_not_in_the_list"),
         pytest.param({"voice": "Puck"}, "option 'temperature' is required; send a number "
                      "from 0.2 to 1", id="option_without_default_missing"),
         pytest.param({"temperature": float("nan")}, "option 'temperature' must be a number",
@@ -179,7 +182,8 @@ def test_allowed_number_is_matched_as_json_and_the_policy_value_is_sent(
 
 def test_what_a_field_accepts_is_known_at_load_time(tmp_path: Path) -> None:
     nested = (
-        "  budget: {field: thinkingConfig.thinkingBudget, minimum: 0, maximum: 512}\n"
+        "  window: {field: contextWindowCompression.slidingWindow.targetTokens, minimum: 1000,\n"
+        "           maximum: 8000}\n"
         "  silence:\n    field: realtimeInputConfig.automaticActivityDetection.silenceDurationMs\n"
         "    minimum: 100\n    maximum: 2000\n    default: 500.0\n"
     )  # fmt: skip
@@ -187,7 +191,7 @@ def test_what_a_field_accepts_is_known_at_load_time(tmp_path: Path) -> None:
                                       live=LIVE))  # fmt: skip
     integer_only = {option.name: option.integer_only for option in policy.client_options}
     assert integer_only == {
-        "voice": False, "temperature": False, "topK": True, "model": False, "budget": True,
+        "voice": False, "temperature": False, "topK": True, "model": False, "window": True,
         "silence": True,
     }  # fmt: skip
     silence = policy.client_options[-1]

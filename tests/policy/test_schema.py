@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests.schema_samples import config_fields, sample_field
 from tokenvend.policy.loader import policy_files
 from tokenvend.policy.schema import SUPPORTED_KEYWORDS, check, policy_schema
 from tokenvend.policy.strict_yaml import parse_yaml
@@ -29,7 +30,7 @@ def schema_nodes(node: Any) -> Iterator[dict[str, Any]]:
             if key in ("properties", "$defs"):
                 for child in value.values():
                     yield from schema_nodes(child)
-            elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
                 yield from schema_nodes(value)
             elif key == "oneOf":
                 for child in value:
@@ -123,7 +124,7 @@ def test_a_schema_keyword_the_check_does_not_know_is_refused_not_ignored() -> No
 @pytest.mark.parametrize(
     ("path", "value", "reported_at"),
     [
-        (("live", "model"), "gemini-2.0-flash-001\n", "live.model"),
+        (("live", "model"), "gemini-3.8-live\n", "live.model"),
         (("access", "allowed_origins", 0), "http://localhost:5173\n", "access.allowed_origins[0]"),
     ],
 )
@@ -136,3 +137,88 @@ def test_a_trailing_newline_does_not_slip_past_an_anchored_pattern(
         parent = parent[step]
     parent[path[-1]] = value
     assert reported_at in [problem_path for problem_path, _ in check(document, policy_schema())]
+
+
+def document_with(config: dict[str, Any]) -> dict[str, Any]:
+    document: dict[str, Any] = copy.deepcopy(DOCUMENTS[0])
+    document["live"] = {"model": "gemini-3.8-live", "config": config, "lock": "configured"}
+    return document
+
+
+@pytest.mark.parametrize("variant", [0, 1])
+@pytest.mark.parametrize("field", config_fields())
+def test_cold_start_check_and_jsonschema_agree_on_every_mutation_of_every_config_field(
+    field: str, variant: int
+) -> None:
+    document = document_with({field: sample_field(field, variant)})
+    assert check(document, policy_schema()) == []
+    for label, mutated in mutations(document["live"]["config"]):
+        candidate = document_with(mutated)
+        ours = check(candidate, policy_schema())
+        theirs = list(VALIDATOR.iter_errors(candidate))
+        assert bool(ours) == bool(theirs), (label, ours, [e.message for e in theirs])
+
+
+@pytest.mark.parametrize(
+    ("config", "where", "message"),
+    [
+        pytest.param({"sessionResumption": {"transparent": True}},
+                     "live.config.sessionResumption.transparent",
+                     "the Developer API rejects sessionResumption.transparent",
+                     id="transparent_resumption"),
+        pytest.param({"speechConfig": {"multiSpeakerVoiceConfig": {"speakerVoiceConfigs": []}}},
+                     "live.config.speechConfig.multiSpeakerVoiceConfig",
+                     "the Developer API rejects speechConfig.multiSpeakerVoiceConfig",
+                     id="multi_speaker_voices"),
+        pytest.param({"explicitVadSignal": True}, "live.config.explicitVadSignal",
+                     "the Developer API rejects explicitVadSignal", id="explicit_vad_signal"),
+        pytest.param({"safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT",
+                                          "threshold": "OFF", "method": "SEVERITY"}]},
+                     "live.config.safetySettings[0].method", "the Developer API rejects it",
+                     id="safety_method"),
+        pytest.param({"tools": [{"retrieval": {}}]}, "live.config.tools[0].retrieval",
+                     "the Developer API rejects it", id="retrieval_tool"),
+        pytest.param({"generationConfig": {"temperature": 1}}, "live.config.generationConfig",
+                     "write the generation fields", id="nested_generation_config"),
+        pytest.param({"tools": [{"functionDeclarations": [{"name": "f", "parameters": {
+                         "type": "OBJECT", "anyOf": [{"type": "STRING"}]}}]}]},
+                     "live.config.tools[0].functionDeclarations[0].parameters",
+                     "type and anyOf together", id="gemini_schema_type_and_any_of"),
+    ],
+)  # fmt: skip
+def test_fields_the_developer_api_rejects_are_refused_saying_why(
+    config: dict[str, Any], where: str, message: str
+) -> None:
+    found = dict(check(document_with(config), policy_schema()))
+    assert message in found[where]
+    assert list(VALIDATOR.iter_errors(document_with(config)))
+
+
+def test_new_vocabulary_of_the_newest_sdks_is_accepted() -> None:
+    config = {
+        "thinkingConfig": {"thinkingLevel": "LOW"},
+        "realtimeInputConfig": {
+            "turnCoverage": "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO",
+            "interimTranscriptTimestampEnabled": True,
+        },
+        "proactivity": {"proactiveAudio": True, "proactiveVideo": True},
+        "inputAudioTranscription": {"languageCodes": ["en-US", "de-DE"]},
+        "speechConfig": {"voiceConfig": {"voice": "speaker-1"}},
+        "tools": [{"functionDeclarations": [{"name": "get_time", "behavior": "NON_BLOCKING"}]}],
+        "historyConfig": {"initialHistoryInClientContent": True},
+    }
+    assert check(document_with(config), policy_schema()) == []
+
+
+@pytest.mark.parametrize("model", ["gemini..live", "models/../tunedModels/x", "a.b..c"])
+def test_a_model_name_with_two_dots_is_refused_as_the_sdks_refuse_it(model: str) -> None:
+    document = document_with({})
+    document["live"]["model"] = model
+    assert "live.model" in dict(check(document, policy_schema()))
+    assert list(VALIDATOR.iter_errors(document))
+
+
+def test_model_names_with_single_dots_are_accepted() -> None:
+    document = document_with({})
+    document["live"]["model"] = "tunedModels/my.voice-1.2"
+    assert check(document, policy_schema()) == []

@@ -1,8 +1,9 @@
 """``python -m tokenvend explain PROFILE``: what a policy really allows, in words.
 
 Prints who may call and from where, the token's lifetime and session window, the
-client options, the exact body the function would send to Gemini now (the API key is
-never read), what the field mask leaves the browser free to change, and the warnings.
+client options, the model's status in the model catalogue, the exact body the function
+would send to Gemini now (the API key is never read), what the field mask leaves the
+browser free to change, and the warnings.
 It is built from the same functions the endpoint uses, so it cannot drift from them.
 """
 
@@ -19,6 +20,7 @@ from tokenvend.errors import PolicyError
 from tokenvend.gemini.request import build_setup, build_token_request, field_mask, is_covered
 from tokenvend.jsonvalues import thaw
 from tokenvend.policy.access import AnonymousCallers, FirebaseCallers
+from tokenvend.policy.catalogue import describe_model
 from tokenvend.policy.fields import GENERATION_FIELDS, SETUP_FIELDS, mask_path
 from tokenvend.policy.loader import load_policy, load_profile
 from tokenvend.policy.model import LiveConstraints, Policy
@@ -69,6 +71,13 @@ def explain(
                 lines.append(f"    {option.description}")
         lines.append("")
     live = _with_defaults(policy)
+    if live is not None:
+        models = [live.model]  # and every model a client option may choose
+        for option in policy.client_options:
+            if option.field == ("model",) and option.allowed is not None:
+                models += [str(m) for m in option.allowed if str(m) not in models]
+        lines += ["Model" if len(models) == 1 else "Models",
+                  *(line for model in models for line in describe_model(model)), ""]  # fmt: skip
     body = build_token_request(policy.token, live, now)
     lines += [
         "Gemini request (with the option defaults, as it would be sent now)",

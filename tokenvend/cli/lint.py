@@ -1,7 +1,8 @@
 """Warnings about valid but risky policies.
 
 A policy can be valid and still hand out more than its author meant: a token anyone can
-mint, a session nothing constrains, a token that lives for hours. ``make validate`` and
+mint, a session nothing constrains, a token that lives for hours, a model the
+catalogue does not know (so its config went unchecked). ``make validate`` and
 ``explain`` print these warnings; ``validate --strict`` refuses the policy for them.
 Each warning names the policy path it is about, like a validation problem.
 """
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 
 from tokenvend.gemini.request import build_setup, field_mask, is_covered
 from tokenvend.policy.access import AnonymousCallers
+from tokenvend.policy.catalogue import model_catalogue
 from tokenvend.policy.fields import mask_path
 from tokenvend.policy.model import Policy
 
@@ -44,7 +46,28 @@ def policy_warnings(policy: Policy) -> list[LintWarning]:
                                  "public: any page a visitor serves on their own machine may "
                                  "mint; remove it before deploying"))  # fmt: skip
     warnings += _redundant_locks(policy)
+    warnings += _unknown_models(policy)
     return warnings
+
+
+def _unknown_models(policy: Policy) -> list[LintWarning]:
+    """Models the catalogue does not know: valid, but their config goes unchecked."""
+    found: list[tuple[str, str]] = []
+    if policy.live is not None:
+        found.append(("live.model", policy.live.model))
+    for option in policy.client_options:
+        if option.field == ("model",) and option.allowed is not None:
+            where = f"client_options.{option.name}.allowed"
+            found += [(where, str(model)) for model in option.allowed]
+    catalogue = model_catalogue()
+    return [
+        (where, f"{model} is not in the model catalogue (checked on {catalogue.checked_on}), "
+         "so its status and the config it rejects are not checked; if it is a tuned or "
+         f"newer model, check its docs (the current stable model is "
+         f"{catalogue.default_model})")
+        for where, model in found
+        if catalogue.lookup(model) is None
+    ]  # fmt: skip
 
 
 def _redundant_locks(policy: Policy) -> list[LintWarning]:

@@ -1,8 +1,9 @@
 """The LiveConnectConfig fields tokenvend supports, in the order they go on the wire.
 
 Generation fields travel inside ``generationConfig``; setup fields sit beside it in
-``bidiGenerateContentSetup``. The orders are the wire contract (README, "The request
-tokenvend sends").
+``bidiGenerateContentSetup``. The orders are the wire contract (docs/policies.md, "The
+request tokenvend sends"): the order in which the SDKs' LiveConnectConfig converters
+write them (``historyConfig``, which only the Python SDK sends, where that SDK puts it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ GENERATION_FIELDS = (
     "speechConfig",
     "thinkingConfig",
     "enableAffectiveDialog",
+    "translationConfig",
 )
 
 SETUP_FIELDS = (
@@ -32,6 +34,10 @@ SETUP_FIELDS = (
     "realtimeInputConfig",
     "contextWindowCompression",
     "proactivity",
+    "historyConfig",
+    "avatarConfig",
+    "safetySettings",
+    "labels",
 )
 
 

@@ -2,9 +2,10 @@
 
 Each option names one field and the values a browser may choose for it. Every value it
 could ever produce (each allowed value, both ends of a range, the default) is put into
-a copy of ``live`` and checked against the schema, so no choice a browser makes can
-yield a setup Gemini would refuse. The value ``live`` already gives the field counts as
-the option's default; giving a second default, or two options for one field, is refused.
+a copy of ``live`` and checked against the schema and the model catalogue, so no choice
+a browser makes can yield a setup Gemini would refuse. The value ``live`` already gives
+the field counts as the option's default; giving a second default, or two options for
+one field, is refused.
 What a range cannot say (that a field takes only integers) is read from the schema here,
 once, so that requests need only the loaded options.
 """
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tokenvend.jsonvalues import is_number, same_json
+from tokenvend.policy.catalogue import model_problems
 from tokenvend.policy.schema import Problem, check
 
 MISSING: Any = object()  # no value at all, as opposed to a null one
@@ -30,6 +32,11 @@ def option_problems(
                  "browser already chooses everything")]  # fmt: skip
     problems: list[Problem] = []
     seen: dict[tuple[str, ...], str] = {}
+    # Every model a session may use: each option value is checked with each of them.
+    models = [live["model"]]
+    for option in options.values():
+        if option["field"] == "model":
+            models += [m for m in option.get("allowed", []) if m not in models]
     for name, option in options.items():
         where = f"client_options.{name}"
         field = tuple(option["field"].split("."))
@@ -56,7 +63,7 @@ def option_problems(
         if "default" in option:
             candidates.append((f"{where}.default", option["default"]))
         for path, value in candidates:
-            problems += _invalid_for_field(live, schema, field, value, path)
+            problems += _invalid_for_field(live, schema, field, value, path, models)
         problems += _default_problems(where, option, default)
     return problems
 
@@ -112,7 +119,7 @@ def _resolved(defs: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, 
 
 def _invalid_for_field(
     live: Mapping[str, Any], schema: Mapping[str, Any], field: tuple[str, ...], value: Any,
-    path: str,
+    path: str, models: list[str],
 ) -> list[Problem]:  # fmt: skip
     trial = copy.deepcopy(dict(live))
     if field == ("model",):
@@ -124,5 +131,14 @@ def _invalid_for_field(
         node[field[-1]] = value
     # Only live is checked: problems elsewhere in the file are not this option's.
     found = check(trial, {"$defs": schema["$defs"], "$ref": "#/$defs/liveConstraints"})
+    if not found:
+        # Valid for the schema; is it for the model: the option's value, or each model
+        # the session may use? What live gets wrong without the option is live's problem.
+        config = live.get("config") or {}
+        for model in [trial["model"]] if field == ("model",) else models:
+            before = model_problems(live["model"] if field == ("model",) else model, config, "")
+            after = model_problems(model, trial.get("config") or {}, where="")
+            found += [(where.lstrip("."), message) for where, message in after
+                      if (where, message) not in before]  # fmt: skip
     return [(path, f"{value!r} is not valid for {'.'.join(field)}: live.{where}: {message}")
             for where, message in found]  # fmt: skip

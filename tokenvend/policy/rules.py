@@ -2,7 +2,8 @@
 
 A rule compares parts of a policy: the session window with the token lifetime, the
 instance bounds with each other, an origin with its scheme's default port, App Check
-app ids with the project number, client options with the live config. Each rule runs
+app ids with the project number, client options with the live config, the model and
+its config with the model catalogue (``catalogue``). Each rule runs
 whenever the parts it reads passed the schema, even if other parts of the file did
 not, so one run reports everything the author has to fix, not one layer at a time.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from tokenvend.jsonvalues import is_number
 from tokenvend.policy.access import app_check_problems
+from tokenvend.policy.catalogue import model_problems
 from tokenvend.policy.option_rules import option_problems
 from tokenvend.policy.schema import Problem
 
@@ -35,6 +37,11 @@ def rule_problems(
     app_check = parts.get("access.app_check", None)
     if _readable(app_check) and app_check is not None:
         problems += app_check_problems(app_check)
+    model = parts.get("live.model")
+    if _readable(model):
+        # Each config field the schema passed, even if a sibling failed it.
+        config = {name: parts.get(f"live.config.{name}") for name in parts.keys("live.config")}
+        problems += model_problems(model, {k: v for k, v in config.items() if _readable(v)})
     options, live = parts.get("client_options", None), parts.get("live")
     if _readable(options, live) and options is not None:
         problems += option_problems(options, live, schema)
@@ -51,6 +58,13 @@ class _ValidParts:
     def __init__(self, document: Any, schema_problems: list[Problem]) -> None:
         self._document = document
         self._bad = [path for path, _ in schema_problems]
+
+    def keys(self, path: str) -> list[str]:
+        """The keys of the mapping at a dotted path, readable or not; none if no mapping."""
+        node = self._document
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        return [key for key in node if isinstance(key, str)] if isinstance(node, Mapping) else []
 
     def get(self, path: str, default: Any = _UNREADABLE) -> Any:
         """The value at a dotted path, or ``default`` where an optional key is left out.

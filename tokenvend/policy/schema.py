@@ -27,7 +27,7 @@ Problem = tuple[str, str]
 ANNOTATION_KEYWORDS = frozenset({"$schema", "$id", "$defs", "title", "description"})
 ASSERTION_KEYWORDS = frozenset(
     {
-        "$ref", "type", "enum", "const", "oneOf", "properties", "required",
+        "$ref", "type", "enum", "const", "oneOf", "not", "properties", "required",
         "additionalProperties", "propertyNames", "minProperties", "items", "minItems", "maxItems",
         "uniqueItems", "minimum", "maximum", "minLength", "maxLength", "pattern",
     }
@@ -84,7 +84,7 @@ def _is_type(value: Any, type_name: str) -> bool:
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     # JSON Schema's "$" (ECMA-262) matches only at the very end; Python's also matches
-    # before a final newline, which would let "gemini-2.0-flash-001\n" through.
+    # before a final newline, which would let "gemini-3.8-live\n" through.
     if pattern.endswith("$") and not pattern.endswith("\\$"):
         pattern = pattern[:-1] + r"\Z"
     return re.compile(pattern)
@@ -121,6 +121,14 @@ class _Checker:
             expected = _TYPE_NAMES[schema["type"]]
             out.append((describe_path(path), f"must be {expected}, got {show(value)}"))
             return
+        if "not" in schema:
+            # A field the schema names only to refuse it ({"not": {}}), or a combination
+            # it refuses: the description says why and what to do instead.
+            found: list[Problem] = []
+            self.check(value, schema["not"], path, found)
+            if not found:
+                why = schema["not"].get("description") or schema.get("description", "")
+                out.append((describe_path(path), why or "is not allowed here"))
         if isinstance(value, Mapping):
             self._object(value, schema, path, out)
         elif isinstance(value, list):
