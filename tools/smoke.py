@@ -167,7 +167,7 @@ def _try_to_change_the_locked_instruction(token: dict[str, Any]) -> tuple[bool |
             first = json.loads(live.recv(timeout=STEP_TIMEOUT_SECONDS))
             if "setupComplete" not in first:
                 say(f"  unexpected first message: {json.dumps(first)[:300]}")
-                return None
+                return None, None
             live.send(json.dumps({
                 "clientContent": {
                     "turns": [{"role": "user", "parts": [{"text": "What is your word?"}]}],
