@@ -40,16 +40,19 @@ class Result:
 
 
 class Workspace:
-    def __init__(self, root: pathlib.Path, binary: str = "terraform") -> None:
+    def __init__(
+        self, root: pathlib.Path, binary: str = "terraform", source: pathlib.Path = TF_DIR
+    ) -> None:
         self.root = root
         self.binary = binary
+        self.source = source
         self.module = root / "terraform"
         self.plugins = root / "plugins"
 
     def create(self) -> Workspace:
         if self.module.exists():
             shutil.rmtree(self.module)
-        shutil.copytree(TF_DIR, self.module, ignore=NOT_COPIED)
+        shutil.copytree(self.source, self.module, ignore=NOT_COPIED)
         for name in LINKED:
             link = self.root / name
             if not link.is_symlink():
@@ -96,3 +99,23 @@ class Workspace:
         plan: dict[str, Any] = json.loads(shown.stdout)
         (self.root / f"{name}.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
         return result, plan
+
+
+QUOTA_FIXTURE = TF_DIR / "tests" / "fixtures" / "policies-with-quotas"
+
+
+def plan_scenarios() -> dict[str, list[str]]:
+    """The offline plans: name -> arguments on top of plan.tfvars.
+
+    default: the repository's policies/ with every default. quotas: a policy
+    folder with a quota profile, email channels and a billing budget, so every
+    optional piece of the configuration is planned too."""
+    return {
+        "default": [],
+        "quotas": [
+            f"-var=policies_dir={QUOTA_FIXTURE}",
+            '-var=alert_emails=["ops@example.com", "oncall@example.com"]',
+            '-var=budget={billing_account = "012345-6789AB-CDEF01", amount = 50, currency_code = "EUR"}',
+            "-var=billing_project=tokenvend-plan-test",
+        ],
+    }

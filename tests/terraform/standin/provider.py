@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from tests.terraform.standin.archive import ArchiveError, read_archive_file
-from tests.terraform.standin.planning import conform, mark_computed_unknown
+from tests.terraform.standin.planning import conform, fill_data_source, mark_computed_unknown
 from tests.terraform.standin.protocol import pb2
 from tests.terraform.standin.schemas import (
     data_source_block,
@@ -116,7 +116,6 @@ class StandInProvider:
                 response.diagnostics.append(_error("Archive creation error", str(exc)))
                 return response
         else:
-            block = data_source_block(self.name, request.type_name)
-            state = {**conform(block, config), "id": f"stand-in/{request.type_name}"}
+            state = fill_data_source(data_source_block(self.name, request.type_name), config)
         response.state.CopyFrom(pb2().DynamicValue(msgpack=encode(state)))
         return response
