@@ -41,11 +41,12 @@ $(TFPROVIDER_VENV)/.installed: tests/terraform/requirements.txt
 
 # Offline: init, validate and plan of the root module against the stand-in
 # provider serving the real google 6.50.0 schema, the root module's terraform
-# test files, then the assertions on the plans (plans and their JSON stay in
-# $(TF_PLAN_DIR)/ to read).
+# test files, then the assertions on those plans (plans and their JSON stay in
+# $(TF_PLAN_DIR)/ to read). The planted-mistake tests run with the rest of
+# tests/terraform (tf-pytest, and the pytest run of make test).
 tf-plan: tf-terraform-present $(VENV)/.installed $(TFPROVIDER_VENV)/.installed  ## offline terraform init/validate/plan with the stand-in provider, and checks on the plan
 	$(PY) -m tests.terraform.offline_plan $(TF_PLAN_DIR)
-	$(PY) -m pytest -q tests/terraform/test_plan.py tests/terraform/test_planted_mistakes.py
+	TF_PLAN_JSON_DIR=$(TF_PLAN_DIR) $(PY) -m pytest -q tests/terraform/test_plan.py tests/terraform/test_ops_reasons.py
 
 tf-pytest: $(VENV)/.installed
 	$(PY) -m pytest tests/terraform

@@ -30,7 +30,6 @@ resource "google_service_account" "build" {
 # Functions copies it into (gcf-v2-sources-*), and write images to the
 # gcf-artifacts repository, both of which Google creates on the first deploy.
 resource "google_project_iam_member" "build" {
-  #checkov:skip=CKV_GCP_49:None of these roles impersonates or manages service accounts; they are the three a Cloud Run functions build needs (logs, images, sources), granted to the dedicated build account only.
   for_each = toset(local.create_build_account ? var.build_service_account_roles : [])
 
   project = var.project_id

@@ -1,5 +1,7 @@
 """Fixtures for the Terraform checks (helpers live in tfconfig.py)."""
 
+import json
+import os
 import pathlib
 import shutil
 
@@ -60,8 +62,18 @@ def standin(terraform_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Wor
 
 
 @pytest.fixture(scope="session")
-def plans(standin: Workspace) -> dict[str, Plan]:
-    """The offline plans of make tf-plan, by scenario name (default, quotas)."""
+def plans(request: pytest.FixtureRequest) -> dict[str, Plan]:
+    """The offline plans of make tf-plan, by scenario name (default, quotas).
+
+    `make tf-plan` sets TF_PLAN_JSON_DIR to the folder where it has just planned,
+    so its checks read those plans instead of planning again."""
+    folder = os.environ.get("TF_PLAN_JSON_DIR")
+    if folder:
+        return {
+            name: Plan(json.loads((pathlib.Path(folder) / f"{name}.json").read_text()))
+            for name in plan_scenarios()
+        }
+    standin: Workspace = request.getfixturevalue("standin")
     planned = {}
     for name, args in plan_scenarios().items():
         result, shown = standin.plan(name, *args)

@@ -44,7 +44,9 @@ def strings_in(value: Any, depth: int = 0) -> Iterator[str]:
 
 def test_every_reason_terraform_uses_is_defined_by_the_function_code() -> None:
     reasons = pytest.importorskip(REASONS_MODULE, reason="tokenvend/reasons.py is on main")
-    defined = {s for name, v in vars(reasons).items() if not name.startswith("_") for s in strings_in(v)}
+    defined = {
+        s for name, v in vars(reasons).items() if not name.startswith("_") for s in strings_in(v)
+    }
     codes, prefixes = terraform_reasons()
     assert codes - defined == set(), f"codes Terraform filters on but {REASONS_MODULE} lacks"
     for prefix in prefixes:
@@ -54,7 +56,9 @@ def test_every_reason_terraform_uses_is_defined_by_the_function_code() -> None:
 def test_metric_filters_use_only_the_reasons_of_ops_reasons_tf(plans: dict[str, Plan]) -> None:
     codes, prefixes = terraform_reasons()
     plan = plans["default"]
-    filters = [c.after["filter"] for c in plan.changes if c.address.startswith("google_logging_metric")]
+    filters = [
+        c.after["filter"] for c in plan.changes if c.address.startswith("google_logging_metric")
+    ]
     used_codes: set[str] = set()
     used_prefixes: set[str] = set()
     for text in filters:

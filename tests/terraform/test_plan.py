@@ -18,7 +18,11 @@ from tests.terraform.planview import Plan
 from tests.terraform.tfconfig import REPO, TF_DIR, policy_files
 from tests.terraform.workspace import QUOTA_FIXTURE
 
-BUILD_ROLES = {"roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"}
+BUILD_ROLES = {
+    "roles/logging.logWriter",
+    "roles/artifactregistry.writer",
+    "roles/storage.objectViewer",
+}
 
 
 @dataclass
@@ -85,7 +89,9 @@ def test_only_public_profiles_get_the_allusers_invoker(plans: dict[str, Plan]) -
         }
 
 
-def test_builds_run_as_a_dedicated_account_with_the_three_build_roles(plans: dict[str, Plan]) -> None:
+def test_builds_run_as_a_dedicated_account_with_the_three_build_roles(
+    plans: dict[str, Plan],
+) -> None:
     plan = plans["default"]
     account = plan.one("google_service_account.build")
     assert account.after["account_id"] == "tokenvend-build"
@@ -122,13 +128,22 @@ def test_resources_wait_for_the_apis_and_functions_for_iam(plans: dict[str, Plan
         assert "time_sleep.apis_ready" in plan.depends_on(address), address
     function = plan.depends_on("google_cloudfunctions2_function.profile")
     assert {"time_sleep.apis_ready", "time_sleep.iam_ready"} <= function
-    assert {"google_project_iam_member.build", "google_secret_manager_secret_iam_member.function"} <= (
-        plan.depends_on("time_sleep.iam_ready")
-    )
+    assert {
+        "google_project_iam_member.build",
+        "google_secret_manager_secret_iam_member.function",
+    } <= (plan.depends_on("time_sleep.iam_ready"))
     services = {s.after["service"] for s in plan.of("google_project_service.enabled").values()}
-    assert {"cloudbuild.googleapis.com", "run.googleapis.com", "monitoring.googleapis.com"} <= services
+    assert {
+        "cloudbuild.googleapis.com",
+        "run.googleapis.com",
+        "monitoring.googleapis.com",
+    } <= services
     assert "firestore.googleapis.com" not in services
-    assert not [s for s in plan.of("google_project_service.enabled").values() if s.after["disable_on_destroy"]]
+    assert not [
+        s
+        for s in plan.of("google_project_service.enabled").values()
+        if s.after["disable_on_destroy"]
+    ]
 
 
 def test_firestore_pieces_exist_only_for_profiles_with_quotas(plans: dict[str, Plan]) -> None:

@@ -73,4 +73,3 @@ def test_a_planted_mistake_fails_tf_plan_with_terraforms_message(
     assert "terraform validate failed" in printed
     assert message in printed, printed
     assert file_name in printed
-

@@ -88,7 +88,12 @@ class Workspace:
         """Plan with plan.tfvars plus args; the plan as `terraform show -json`."""
         out = self.root / f"{name}.tfplan"
         result = self.run(
-            "plan", "-input=false", "-no-color", f"-var-file={PLAN_VARS}", f"-out={out}", *args,
+            "plan",
+            "-input=false",
+            "-no-color",
+            f"-var-file={PLAN_VARS}",
+            f"-out={out}",
+            *args,
             echo=echo,
         )
         if result.returncode != 0:
@@ -115,7 +120,8 @@ def plan_scenarios() -> dict[str, list[str]]:
         "quotas": [
             f"-var=policies_dir={QUOTA_FIXTURE}",
             '-var=alert_emails=["ops@example.com", "oncall@example.com"]',
-            '-var=budget={billing_account = "012345-6789AB-CDEF01", amount = 50, currency_code = "EUR"}',
+            "-var=budget="
+            '{billing_account = "012345-6789AB-CDEF01", amount = 50, currency_code = "EUR"}',
             "-var=billing_project=tokenvend-plan-test",
         ],
     }

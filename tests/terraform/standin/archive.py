@@ -57,12 +57,12 @@ def read_archive_file(config: dict[str, Any]) -> dict[str, Any]:
     data = output.read_bytes()
     sha256 = hashlib.sha256(data)
     sha512 = hashlib.sha512(data)
-    sha1 = hashlib.sha1(data).hexdigest()  # noqa: S324 - output_sha is SHA-1 by definition
+    sha1 = hashlib.sha1(data).hexdigest()  # output_sha is SHA-1 by definition
     return {
         **config,
         "id": sha1,
         "output_size": len(data),
-        "output_md5": hashlib.md5(data).hexdigest(),  # noqa: S324 - as the real provider
+        "output_md5": hashlib.md5(data).hexdigest(),  # as the real provider
         "output_sha": sha1,
         "output_sha256": sha256.hexdigest(),
         "output_base64sha256": base64.b64encode(sha256.digest()).decode(),

@@ -75,7 +75,7 @@ def known_placeholder(type_json: Any, name: str) -> Any:
 
 def fill_data_source(block: JsonBlock, config: dict[str, Any]) -> dict[str, Any]:
     """A data source's state: its configuration, with computed nulls known."""
-    state = conform(block, config)
+    state: dict[str, Any] = conform(block, config) or {}
     for name, attr in block.get("attributes", {}).items():
         if attr.get("computed") and state.get(name) is None:
             state[name] = known_placeholder(attr["type"], name)

@@ -6,6 +6,9 @@ here; the provider adds no validation of its own. Apply is refused: the
 stand-in only ever plans.
 """
 
+# Method names are the protocol's RPC names (gRPC dispatches on them).
+# ruff: noqa: N802
+
 from __future__ import annotations
 
 import json

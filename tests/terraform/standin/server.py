@@ -62,7 +62,9 @@ def _plugin_handlers(stopped: threading.Event) -> list[Any]:
         )
 
     return [
-        grpc().method_handlers_generic_handler("plugin.GRPCController", {"Shutdown": unary(shutdown)}),
+        grpc().method_handlers_generic_handler(
+            "plugin.GRPCController", {"Shutdown": unary(shutdown)}
+        ),
         grpc().method_handlers_generic_handler(
             "plugin.GRPCStdio",
             {

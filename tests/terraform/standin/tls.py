@@ -56,6 +56,8 @@ def self_signed() -> tuple[bytes, bytes, bytes]:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM), cert.public_bytes(
-        serialization.Encoding.DER
+    return (
+        key_pem,
+        cert.public_bytes(serialization.Encoding.PEM),
+        cert.public_bytes(serialization.Encoding.DER),
     )
