@@ -268,3 +268,21 @@ def test_no_secret_version_is_ever_planned() -> None:
         text = path.read_text()
         assert "google_secret_manager_secret_version" not in text, path
         assert not re.search(r"\bsecret_data\b", text), path
+
+
+def test_the_source_object_is_named_after_the_archive_the_plan_built(
+    plans: dict[str, Plan],
+) -> None:
+    plan = plans["default"]
+    (archive,) = [
+        r["values"]
+        for r in plan.shown["prior_state"]["values"]["root_module"]["resources"]
+        if r["address"] == "data.archive_file.source"
+    ]
+    names = {s["filename"] for s in archive["source"]}
+    assert {"main.py", "requirements.txt", "policies/voice-assistant.yaml"} <= names
+    assert not [n for n in names if n.startswith(("tests/", "terraform/")) or "__pycache__" in n]
+    assert archive["output_size"] > 0
+    assert re.fullmatch(r"[0-9a-f]{64}", archive["output_sha256"])
+    source = plan.one("google_storage_bucket_object.source").after
+    assert source["name"] == f"tokenvend/source-{archive['output_sha256']}.zip"

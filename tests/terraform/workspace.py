@@ -105,6 +105,16 @@ class Workspace:
         (self.root / f"{name}.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
         return result, plan
 
+    def planned_addresses(self, *args: str) -> set[str]:
+        """Addresses a plan would create, from `plan -json`'s stream (no saved
+        plan, no `show`: quicker where only the set of resources matters)."""
+        result = self.run("plan", "-input=false", "-json", f"-var-file={PLAN_VARS}", *args)
+        assert result.returncode == 0, result.stdout + result.stderr
+        messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        return {
+            m["change"]["resource"]["addr"] for m in messages if m.get("type") == "planned_change"
+        }
+
 
 QUOTA_FIXTURE = TF_DIR / "tests" / "fixtures" / "policies-with-quotas"
 
