@@ -2,6 +2,7 @@
 # with mock providers (no credentials, no network). mock_provider still needs
 # each provider's schema: `make tf-plan` runs these tests against the offline
 # stand-in provider (tests/terraform/standin), which serves the real schemas.
+# Each run starts every provider, so each run covers several choices at once.
 
 mock_provider "google" {}
 mock_provider "archive" {}
@@ -14,11 +15,15 @@ variables {
   iam_propagation_seconds = 0
 }
 
-run "an_existing_build_account_is_used_and_nothing_is_granted" {
+# A locked-down organisation: its own build account, APIs enabled by a platform
+# team, and domain-restricted sharing (no allUsers).
+run "a_locked_down_organisation_brings_its_own_accounts_and_apis" {
   command = plan
 
   variables {
     build_service_account = "builder@tokenvend-plan-test.iam.gserviceaccount.com"
+    enable_apis           = false
+    public_invoker        = "none"
   }
 
   assert {
@@ -35,27 +40,34 @@ run "an_existing_build_account_is_used_and_nothing_is_granted" {
     condition     = output.build_service_account == "builder@tokenvend-plan-test.iam.gserviceaccount.com"
     error_message = "The build_service_account output names the account builds run as."
   }
-}
 
-run "the_build_roles_can_be_replaced" {
-  command = plan
-
-  variables {
-    build_service_account_roles = ["roles/cloudbuild.builds.builder"]
+  assert {
+    condition     = length(google_project_service.enabled) == 0 && length(time_sleep.apis_ready) == 0
+    error_message = "enable_apis = false must leave project services alone."
   }
 
   assert {
-    condition     = keys(google_project_iam_member.build) == ["roles/cloudbuild.builds.builder"]
-    error_message = "build_service_account_roles replaces the default roles."
+    condition     = length(google_cloud_run_v2_service_iam_member.public) == 0
+    error_message = "public_invoker = \"none\" must not bind allUsers."
+  }
+
+  assert {
+    condition     = output.public_invoker_commands["voice-assistant"] == "gcloud run services update tokenvend-voice-assistant --project tokenvend-plan-test --region europe-west1 --no-invoker-iam-check"
+    error_message = "Each public profile gets the command that opens it without allUsers."
   }
 }
 
-run "an_existing_default_database_holds_the_counters" {
+# Quotas on the existing (default) database, user credentials with a quota
+# project, a budget in the default currency, other build roles.
+run "quotas_on_the_default_database_with_a_budget" {
   command = plan
 
   variables {
-    policies_dir = "tests/fixtures/policies-with-quotas"
-    firestore    = { create_database = false, database = "(default)" }
+    policies_dir                = "tests/fixtures/policies-with-quotas"
+    firestore                   = { create_database = false, database = "(default)" }
+    billing_project             = "tokenvend-plan-test"
+    budget                      = { billing_account = "012345-6789AB-CDEF01", amount = 20 }
+    build_service_account_roles = ["roles/cloudbuild.builds.builder"]
   }
 
   assert {
@@ -77,46 +89,6 @@ run "an_existing_default_database_holds_the_counters" {
     condition     = google_project_iam_member.quota_datastore_user["metered"].condition[0].expression == "resource.name == \"projects/tokenvend-plan-test/databases/(default)\""
     error_message = "roles/datastore.user is limited to the database in use."
   }
-}
-
-run "domain_restricted_sharing_gets_commands_instead_of_allusers" {
-  command = plan
-
-  variables {
-    public_invoker = "none"
-  }
-
-  assert {
-    condition     = length(google_cloud_run_v2_service_iam_member.public) == 0
-    error_message = "public_invoker = \"none\" must not bind allUsers."
-  }
-
-  assert {
-    condition     = output.public_invoker_commands["voice-assistant"] == "gcloud run services update tokenvend-voice-assistant --project tokenvend-plan-test --region europe-west1 --no-invoker-iam-check"
-    error_message = "Each public profile gets the command that opens it without allUsers."
-  }
-}
-
-run "apis_managed_elsewhere_are_neither_enabled_nor_waited_for" {
-  command = plan
-
-  variables {
-    enable_apis = false
-  }
-
-  assert {
-    condition     = length(google_project_service.enabled) == 0 && length(time_sleep.apis_ready) == 0
-    error_message = "enable_apis = false must leave project services alone."
-  }
-}
-
-run "user_credentials_send_the_quota_project" {
-  command = plan
-
-  variables {
-    billing_project = "tokenvend-plan-test"
-    budget          = { billing_account = "012345-6789AB-CDEF01", amount = 20 }
-  }
 
   assert {
     condition     = google_billing_budget.project[0].amount[0].specified_amount[0].currency_code == "USD"
@@ -126,6 +98,11 @@ run "user_credentials_send_the_quota_project" {
   assert {
     condition     = contains([for s in google_project_service.enabled : s.service], "billingbudgets.googleapis.com")
     error_message = "A budget needs the Billing Budgets API."
+  }
+
+  assert {
+    condition     = keys(google_project_iam_member.build) == ["roles/cloudbuild.builds.builder"]
+    error_message = "build_service_account_roles replaces the default roles."
   }
 }
 

@@ -40,6 +40,10 @@ def strings_in(value: Any, depth: int = 0) -> Iterator[str]:
     elif isinstance(value, type) and issubclass(value, enum.Enum):
         for member in value:
             yield from strings_in(member.value, depth + 1)
+    elif isinstance(value, type):  # a namespace class of constants
+        for name, member in vars(value).items():
+            if not name.startswith("_"):
+                yield from strings_in(member, depth + 1)
 
 
 def test_every_reason_terraform_uses_is_defined_by_the_function_code() -> None:
