@@ -8,18 +8,18 @@
 locals {
   apis = sort(concat(
     [
-      "artifactregistry.googleapis.com", # images built from the source archive
-      "cloudbuild.googleapis.com",       # builds the functions
-      "cloudfunctions.googleapis.com",   # Cloud Functions v2 API
-      "cloudresourcemanager.googleapis.com",
-      "iam.googleapis.com",           # service accounts and project IAM
-      "logging.googleapis.com",       # log-based metrics (ops_metrics.tf)
-      "monitoring.googleapis.com",    # alert policies, dashboard, channels
-      "run.googleapis.com",           # the functions run as Cloud Run services
-      "secretmanager.googleapis.com", # the Gemini API key
-      "storage.googleapis.com",       # the source bucket
+      "artifactregistry.googleapis.com",     # images built from the source archive
+      "cloudbuild.googleapis.com",           # builds the functions
+      "cloudfunctions.googleapis.com",       # Cloud Functions v2 API
+      "cloudresourcemanager.googleapis.com", # project IAM, the project number
+      "iam.googleapis.com",                  # service accounts and project IAM
+      "logging.googleapis.com",              # log-based metrics (ops_metrics.tf)
+      "monitoring.googleapis.com",           # alert policies, dashboard, channels
+      "run.googleapis.com",                  # the functions run as Cloud Run services
+      "secretmanager.googleapis.com",        # the Gemini API key
+      "storage.googleapis.com",              # the source bucket
     ],
-    length(module.profiles.quota_profiles) > 0 ? ["firestore.googleapis.com"] : [],
+    local.uses_firestore ? ["firestore.googleapis.com"] : [], # quota counters
     var.budget == null ? [] : ["billingbudgets.googleapis.com"],
   ))
 }
