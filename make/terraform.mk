@@ -1,19 +1,23 @@
 # Terraform targets, included from the top Makefile (which defines VENV, PY and
-# $(VENV)/.installed). Offline checks: tf-check. Real deploys: plan, deploy.
+# $(VENV)/.installed). Offline checks: tf-check (tf-test, part of `make test`,
+# includes tf-plan). Real deploys: plan, deploy.
 
 TF_DIR := terraform
 TF_PROFILES := $(TF_DIR)/modules/profiles
 TF_VARS := $(TF_DIR)/terraform.tfvars
 CHECKOV_VENV := .venv-checkov
+# The stand-in provider (tests/terraform/standin) runs from its own venv.
+TFPROVIDER_VENV := .venv-tfprovider
+TF_PLAN_DIR := .tfplan
 TF_APPLY_FLAGS ?=
 PYTHON ?= python3
 
 # Terraform must not call home for version checks (CI and tests are offline).
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: tf-check tf-terraform-present tf-fmt tf-test tf-pytest tf-checkov tf-preflight plan deploy
+.PHONY: tf-check tf-terraform-present tf-fmt tf-test tf-plan tf-pytest tf-checkov tf-preflight plan deploy
 
-tf-check: tf-fmt tf-test tf-pytest tf-checkov  ## offline Terraform checks: fmt, terraform test, schema lint and pytest, checkov
+tf-check: tf-fmt tf-test tf-pytest tf-checkov  ## offline Terraform checks: fmt, terraform test, offline plan, pytest, checkov
 
 tf-terraform-present:
 	@command -v terraform >/dev/null || { \
@@ -22,9 +26,27 @@ tf-terraform-present:
 tf-fmt: tf-terraform-present
 	terraform fmt -check -recursive -diff $(TF_DIR)
 
-tf-test: tf-terraform-present
+# The profiles module is provider-free: its tests run in place. The root
+# module's `terraform test` files need the providers' schemas and run inside
+# tf-plan, against the stand-in.
+tf-test: tf-terraform-present tf-plan
 	terraform -chdir=$(TF_PROFILES) init -backend=false -input=false -no-color >/dev/null
 	terraform -chdir=$(TF_PROFILES) test -no-color
+
+$(TFPROVIDER_VENV)/.installed: tests/terraform/requirements.txt
+	$(PYTHON) -m venv $(TFPROVIDER_VENV)
+	$(TFPROVIDER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TFPROVIDER_VENV)/bin/python -m pip install --quiet --no-deps -r tests/terraform/requirements.txt
+	touch $@
+
+# Offline: init, validate and plan of the root module against the stand-in
+# provider serving the real google 6.50.0 schema, the root module's terraform
+# test files, then the assertions on those plans (plans and their JSON stay in
+# $(TF_PLAN_DIR)/ to read). The planted-mistake tests run with the rest of
+# tests/terraform (tf-pytest, and the pytest run of make test).
+tf-plan: tf-terraform-present $(VENV)/.installed $(TFPROVIDER_VENV)/.installed  ## offline terraform init/validate/plan with the stand-in provider, and checks on the plan
+	$(PY) -m tests.terraform.offline_plan $(TF_PLAN_DIR)
+	TF_PLAN_JSON_DIR=$(TF_PLAN_DIR) $(PY) -m pytest -q tests/terraform/test_plan.py tests/terraform/test_ops_reasons.py
 
 tf-pytest: $(VENV)/.installed
 	$(PY) -m pytest tests/terraform

@@ -1,13 +1,27 @@
+# APIs the bundle needs, enabled before anything uses them. Enabling returns
+# before every Google front end knows, so a first apply that creates resources
+# right away fails with "API has not been used in project ... or it is
+# disabled". Everything that calls one of these APIs depends on
+# time_sleep.apis_ready, which waits var.api_propagation_seconds after the last
+# service is enabled.
+
 locals {
-  apis = [
-    "artifactregistry.googleapis.com", # images built from the source archive
-    "cloudbuild.googleapis.com",       # builds the functions
-    "cloudfunctions.googleapis.com",   # Cloud Functions v2 API
-    "iam.googleapis.com",              # service accounts
-    "run.googleapis.com",              # the functions run as Cloud Run services
-    "secretmanager.googleapis.com",    # the Gemini API key
-    "storage.googleapis.com",          # the source bucket
-  ]
+  apis = sort(concat(
+    [
+      "artifactregistry.googleapis.com",     # images built from the source archive
+      "cloudbuild.googleapis.com",           # builds the functions
+      "cloudfunctions.googleapis.com",       # Cloud Functions v2 API
+      "cloudresourcemanager.googleapis.com", # project IAM, the project number
+      "iam.googleapis.com",                  # service accounts and project IAM
+      "logging.googleapis.com",              # log-based metrics (ops_metrics.tf)
+      "monitoring.googleapis.com",           # alert policies, dashboard, channels
+      "run.googleapis.com",                  # the functions run as Cloud Run services
+      "secretmanager.googleapis.com",        # the Gemini API key
+      "storage.googleapis.com",              # the source bucket
+    ],
+    local.uses_firestore ? ["firestore.googleapis.com"] : [], # quota counters
+    var.budget == null ? [] : ["billingbudgets.googleapis.com"],
+  ))
 }
 
 resource "google_project_service" "enabled" {
@@ -19,4 +33,14 @@ resource "google_project_service" "enabled" {
   # Other workloads in the project may use these APIs too.
   disable_on_destroy         = false
   disable_dependent_services = false
+}
+
+resource "time_sleep" "apis_ready" {
+  count = var.enable_apis ? 1 : 0
+
+  create_duration = "${var.api_propagation_seconds}s"
+  # Wait again whenever the set of enabled services changes.
+  triggers = {
+    services = join(",", sort([for s in google_project_service.enabled : s.service]))
+  }
 }

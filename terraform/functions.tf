@@ -18,7 +18,7 @@ resource "google_cloudfunctions2_function" "profile" {
   build_config {
     runtime         = var.function_config.runtime
     entry_point     = "mint_token"
-    service_account = var.build_service_account == null ? null : "projects/${var.project_id}/serviceAccounts/${var.build_service_account}"
+    service_account = local.build_account_name
 
     source {
       storage_source {
@@ -43,17 +43,24 @@ resource "google_cloudfunctions2_function" "profile" {
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.function[each.key].email
 
-    environment_variables = merge(each.value.environment, {
-      TOKENVEND_API_KEY_SECRET = local.secret_name
-      THREADS                  = tostring(var.function_config.concurrency)
-      # Lets each request's log line link to its trace in Cloud Trace.
-      GOOGLE_CLOUD_PROJECT = var.project_id
-    })
+    environment_variables = merge(
+      each.value.environment,
+      {
+        TOKENVEND_API_KEY_SECRET = local.secret_name
+        THREADS                  = tostring(var.function_config.concurrency)
+        # Project of the quota database, and of the trace links in log lines.
+        GOOGLE_CLOUD_PROJECT = var.project_id
+      },
+      # Only functions whose policy has quotas talk to Firestore (firestore.tf).
+      each.value.quotas ? { TOKENVEND_FIRESTORE_DATABASE = local.firestore_database } : {},
+    )
   }
 
-  # The first instance must be able to read the key as soon as it starts.
+  # APIs enabled, build account granted, and the runtime account able to read
+  # the key (and its quota counters) before the first build and instance.
   depends_on = [
-    google_project_service.enabled,
-    google_secret_manager_secret_iam_member.function,
+    time_sleep.apis_ready,
+    time_sleep.iam_ready,
+    google_firestore_field.counters_ttl,
   ]
 }

@@ -1,8 +1,11 @@
 # Least privilege, per function:
-# - its own service account, with no project-level role at all (stdout logs
-#   reach Cloud Logging through the platform, which needs no role);
+# - its own service account, with no project-level role except
+#   roles/datastore.user for profiles with quotas (firestore.tf), limited by an
+#   IAM condition to the quota database; stdout logs reach Cloud Logging
+#   through the platform, which needs no role;
 # - secretAccessor on the one API-key secret, nothing else;
-# - roles/run.invoker for allUsers only where the policy says deploy.public.
+# - roles/run.invoker for allUsers only where the policy says deploy.public
+#   (and var.public_invoker is "allUsers").
 
 resource "google_service_account" "function" {
   for_each = module.profiles.profiles
@@ -10,9 +13,9 @@ resource "google_service_account" "function" {
   project      = var.project_id
   account_id   = each.value.service_account_id
   display_name = "tokenvend ${each.key}"
-  description  = "Runtime identity of the tokenvend function for profile ${each.key} (${each.value.file}); may only read the Gemini API key secret."
+  description  = "Runtime identity of the tokenvend function for profile ${each.key} (${each.value.file}); may only read the Gemini API key secret${each.value.quotas ? " and its quota counters" : ""}."
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_secret_manager_secret_iam_member" "function" {
@@ -28,8 +31,12 @@ resource "google_secret_manager_secret_iam_member" "function" {
 # Authorization header), so a function that browsers call must be invokable by
 # allUsers at the IAM level. It then does its own checks on every request:
 # exact-origin CORS, and the policy's `access.callers` / App Check.
+# Organisations that enforce domain-restricted sharing refuse allUsers: with
+# public_invoker = "none" no binding is made and the output
+# public_invoker_commands lists the gcloud command that turns the invoker IAM
+# check off for each public function instead (terraform/README.md).
 resource "google_cloud_run_v2_service_iam_member" "public" {
-  for_each = module.profiles.public_profiles
+  for_each = var.public_invoker == "allUsers" ? module.profiles.public_profiles : {}
 
   project  = var.project_id
   location = var.region

@@ -1,19 +1,21 @@
-# One Cloud Run function (Cloud Functions gen2) per file in ../policies.
-# The profiles module reads the files; everything per profile below is a
-# for_each over its output, so adding a policy file adds exactly one function,
-# one service account and its IAM bindings, and removing the file removes them.
+# One Cloud Run function (Cloud Functions gen2) per file in the policies folder
+# (../policies unless var.policies_dir says otherwise). The profiles module reads
+# the files; everything per profile is a for_each over its outputs, so adding a
+# policy file adds exactly one function, one service account and its IAM
+# bindings, and removing the file removes them.
 
 module "profiles" {
   source = "./modules/profiles"
 
-  # Not a variable on purpose: the policies Terraform deploys must be the ones
-  # `make validate` checks and the source archive ships (tests/terraform).
-  policies_dir = local.policies_dir
-  name_prefix  = var.name_prefix
+  policies_dir        = local.policies_dir
+  name_prefix         = var.name_prefix
+  max_instances_limit = var.max_instances_limit
 }
 
 locals {
-  policies_dir = "${path.module}/../policies"
+  # The same folder is deployed, shipped in the source archive (source.tf) and,
+  # by default, checked by `make validate`.
+  policies_dir = coalesce(var.policies_dir, "${path.module}/../policies")
   repo_root    = "${path.module}/.."
 
   secret_project = coalesce(var.api_key_secret.project_id, var.project_id)

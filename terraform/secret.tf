@@ -1,7 +1,7 @@
 # The secret container only. There is deliberately no secret version resource
 # anywhere in this configuration: a version written by Terraform would put the
-# API key in plain text into the state. tests/terraform/test_schema_lint.py
-# fails if one appears.
+# API key in plain text into the state. tests/terraform/test_plan.py fails if
+# one appears.
 
 resource "google_secret_manager_secret" "api_key" {
   count = var.api_key_secret.create ? 1 : 0
@@ -28,7 +28,7 @@ resource "google_secret_manager_secret" "api_key" {
     }
   }
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # An existing secret is looked up so that a wrong id fails at plan time, not

@@ -51,7 +51,7 @@ resource "google_storage_bucket" "source" {
     retention_duration_seconds = 0
   }
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_storage_bucket_object" "source" {

@@ -1,3 +1,42 @@
+variable "alert_emails" {
+  description = "Email addresses that receive the alerts (one notification channel each). Empty: the alert policies still exist, and incidents show in the Cloud console under Monitoring > Alerting."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails : can(regex("^[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$", e))])
+    error_message = "alert_emails must hold plain email addresses such as \"ops@example.com\" (no display names, no commas inside an entry)."
+  }
+}
+
+variable "alerts" {
+  description = "Alert thresholds. upstream_error_ratio: share of Gemini calls failing (0.2 = 20%) that opens an incident. minted_per_window / refusals_per_window: tokens minted / requests refused, across all profiles, within window_minutes, above which the traffic-spike alert fires; size them to a few times your normal peak."
+  type = object({
+    minted_per_window    = optional(number, 500)
+    refusals_per_window  = optional(number, 200)
+    upstream_error_ratio = optional(number, 0.2)
+    window_minutes       = optional(number, 10)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.alerts.upstream_error_ratio > 0 && var.alerts.upstream_error_ratio < 1
+    error_message = "alerts.upstream_error_ratio must be a fraction between 0 and 1, for example 0.2 for 20%."
+  }
+
+  validation {
+    condition     = var.alerts.minted_per_window >= 1 && var.alerts.refusals_per_window >= 1
+    error_message = "alerts.minted_per_window and alerts.refusals_per_window must be at least 1 (counts of requests within window_minutes)."
+  }
+
+  validation {
+    condition     = var.alerts.window_minutes >= 1 && var.alerts.window_minutes <= 1440 && floor(var.alerts.window_minutes) == var.alerts.window_minutes
+    error_message = "alerts.window_minutes must be a whole number of minutes from 1 to 1440."
+  }
+}
+
 variable "api_key_secret" {
   description = "Secret Manager secret that holds the Gemini API key. With create = true Terraform makes the empty secret container; with create = false it uses an existing secret (in project_id, default the deployment project). Either way Terraform never writes a secret version, so the key never reaches Terraform state: add it with `gcloud secrets versions add` (see the README). replica_locations pins the secret's data to those regions (empty: automatic replication); it applies only when Terraform creates the secret."
   type = object({
@@ -30,14 +69,74 @@ variable "api_key_secret" {
   }
 }
 
+variable "api_propagation_seconds" {
+  description = "Seconds to wait after enabling the Google Cloud APIs before creating anything that uses them (enabling returns before every Google front end knows). Only waited when the set of APIs changes."
+  type        = number
+  default     = 90
+  nullable    = false
+
+  validation {
+    condition     = var.api_propagation_seconds >= 0 && var.api_propagation_seconds <= 900 && floor(var.api_propagation_seconds) == var.api_propagation_seconds
+    error_message = "api_propagation_seconds must be a whole number from 0 to 900; 90 suits a fresh project."
+  }
+}
+
+variable "billing_project" {
+  description = "Quota project for API calls made with user credentials (gcloud auth application-default login). Some APIs (billing budgets, Service Usage) refuse user credentials without one. Usually project_id; null uses the credentials' own quota project (see terraform/README.md)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.billing_project == null || can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", coalesce(var.billing_project, "x")))
+    error_message = "billing_project must be a project id (6-30 lowercase letters, digits, hyphens), usually the same as project_id, or null."
+  }
+}
+
+variable "budget" {
+  description = "Optional monthly billing budget on project_id: billing_account (the id XXXXXX-XXXXXX-XXXXXX), amount in whole currency units, currency_code (must be the billing account's currency). Alerts at 50%, 90% and 100%; a budget never stops spending. Null: no budget."
+  type = object({
+    amount          = number
+    billing_account = string
+    currency_code   = optional(string, "USD")
+  })
+  default = null
+
+  validation {
+    condition     = var.budget == null || can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", try(var.budget.billing_account, "")))
+    error_message = "budget.billing_account must be a billing account id like \"012345-6789AB-CDEF01\" (gcloud billing accounts list), without the billingAccounts/ prefix."
+  }
+
+  validation {
+    condition     = var.budget == null || try(var.budget.amount >= 1 && floor(var.budget.amount) == var.budget.amount, false)
+    error_message = "budget.amount must be a whole number of currency units, at least 1."
+  }
+
+  validation {
+    condition     = var.budget == null || can(regex("^[A-Z]{3}$", try(var.budget.currency_code, "")))
+    error_message = "budget.currency_code must be a three-letter ISO 4217 code such as \"USD\" or \"EUR\", the billing account's currency."
+  }
+}
+
 variable "build_service_account" {
-  description = "Email of the service account Cloud Build uses to build the functions. Null uses the project's default build service account; set it when your organisation disables the default one or its grants (it then needs roles/logging.logWriter, roles/artifactregistry.writer and read access to the function sources, and you need roles/iam.serviceAccountUser on it)."
+  description = "Email of an existing service account for Cloud Build to build the functions with. Null (the default): Terraform creates a dedicated <name_prefix>-build account with build_service_account_roles. Set it when your organisation provides build accounts; that account then needs roles/logging.logWriter, roles/artifactregistry.writer and roles/storage.objectViewer in project_id, and you need roles/iam.serviceAccountUser on it."
   type        = string
   default     = null
 
   validation {
     condition     = var.build_service_account == null || can(regex("^[^@[:space:]]+@[a-z0-9.-]+\\.gserviceaccount\\.com$", coalesce(var.build_service_account, "x")))
-    error_message = "build_service_account must be a service account email such as \"builder@my-project.iam.gserviceaccount.com\", or null for the project default."
+    error_message = "build_service_account must be a service account email such as \"builder@my-project.iam.gserviceaccount.com\", or null to let Terraform create a dedicated build account."
+  }
+}
+
+variable "build_service_account_roles" {
+  description = "Project roles granted to the dedicated build account Terraform creates when build_service_account is null: build logs, images in Artifact Registry, reading the uploaded sources. Ignored when build_service_account is set."
+  type        = list(string)
+  default     = ["roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectViewer"]
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for r in var.build_service_account_roles : can(regex("^(roles|projects/[a-z][a-z0-9-]+/roles)/[A-Za-z0-9_.]+$", r))])
+    error_message = "build_service_account_roles must be role names such as \"roles/logging.logWriter\" or \"projects/my-project/roles/customBuilder\"."
   }
 }
 
@@ -46,6 +145,27 @@ variable "enable_apis" {
   type        = bool
   default     = true
   nullable    = false
+}
+
+variable "firestore" {
+  description = "Firestore for quota counters, used only when a policy has a quotas section. database: the database id (null: <name_prefix>-quotas). create_database: Terraform creates that database (Native mode, in location, default the region); set false to use an existing Native-mode database such as \"(default)\". Terraform never deletes the database."
+  type = object({
+    create_database = optional(bool, true)
+    database        = optional(string)
+    location        = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.firestore.database == null || can(regex("^([a-z][a-z0-9-]{2,61}[a-z0-9]|\\(default\\))$", coalesce(var.firestore.database, "x")))
+    error_message = "firestore.database must be \"(default)\" or 4-63 lowercase letters, digits and hyphens starting with a letter (for example \"tokenvend-quotas\")."
+  }
+
+  validation {
+    condition     = var.firestore.location == null || can(regex("^[a-z0-9]+(-[a-z]+[0-9]+)?$", coalesce(var.firestore.location, "x")))
+    error_message = "firestore.location must be a Firestore location such as \"europe-west1\" or \"eur3\", or null for the region."
+  }
 }
 
 variable "function_config" {
@@ -74,6 +194,18 @@ variable "function_config" {
   }
 }
 
+variable "iam_propagation_seconds" {
+  description = "Seconds to wait after granting the build and runtime roles before the first build (IAM changes take a while to reach every service). Only waited when the build roles change."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.iam_propagation_seconds >= 0 && var.iam_propagation_seconds <= 900 && floor(var.iam_propagation_seconds) == var.iam_propagation_seconds
+    error_message = "iam_propagation_seconds must be a whole number from 0 to 900; 60 suits most projects."
+  }
+}
+
 variable "labels" {
   description = "Labels added to every resource that takes labels (secret, bucket, functions)."
   type        = map(string)
@@ -89,6 +221,18 @@ variable "labels" {
   }
 }
 
+variable "max_instances_limit" {
+  description = "Largest deploy.max_instances a policy may ask for. 100 is the most instances Cloud Run gives one service without a quota increase; raise it (up to 1000) once your project's quota allows more."
+  type        = number
+  default     = 100
+  nullable    = false
+
+  validation {
+    condition     = var.max_instances_limit >= 1 && var.max_instances_limit <= 1000 && floor(var.max_instances_limit) == var.max_instances_limit
+    error_message = "max_instances_limit must be a whole number from 1 to 1000 (100 is Cloud Run's default per-service maximum)."
+  }
+}
+
 variable "name_prefix" {
   description = "Prefix of every name Terraform makes: functions are <name_prefix>-<profile>, service accounts start with it, the source bucket is <project_id>-<name_prefix>-source. Change it to deploy a second copy in the same project."
   type        = string
@@ -101,6 +245,17 @@ variable "name_prefix" {
   }
 }
 
+variable "policies_dir" {
+  description = "Folder of policy files to deploy, one function per *.yaml file directly in it. Null (the default) is the repository's policies/ folder, the one `make validate` checks. The same folder is shipped in the function source."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.policies_dir == null || length(trimspace(coalesce(var.policies_dir, "x"))) > 0
+    error_message = "policies_dir must be the path of a folder of policy YAML files, or null for the repository's policies/."
+  }
+}
+
 variable "project_id" {
   description = "Id of the Google Cloud project the functions, service accounts and source bucket go into."
   type        = string
@@ -109,6 +264,18 @@ variable "project_id" {
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
     error_message = "project_id must be a project id (not its name or number): 6-30 lowercase letters, digits and hyphens, starting with a letter, for example \"my-project-123\"."
+  }
+}
+
+variable "public_invoker" {
+  description = "How profiles with deploy.public: true are opened to browsers. \"allUsers\" (default): a roles/run.invoker binding for allUsers on each. \"none\": no binding, for organisations whose domain-restricted-sharing policy refuses allUsers; then turn the invoker IAM check off per function with the commands in the public_invoker_commands output (terraform/README.md)."
+  type        = string
+  default     = "allUsers"
+  nullable    = false
+
+  validation {
+    condition     = contains(["allUsers", "none"], var.public_invoker)
+    error_message = "public_invoker must be \"allUsers\" or \"none\" (use \"none\" when your organisation refuses allUsers bindings)."
   }
 }
 

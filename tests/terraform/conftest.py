@@ -1,32 +1,21 @@
 """Fixtures for the Terraform checks (helpers live in tfconfig.py)."""
 
 import json
+import os
 import pathlib
 import shutil
-from typing import Any
 
 import pytest
 
+from tests.terraform.planview import Plan
 from tests.terraform.tfconfig import (
     PROFILES_MODULE,
-    SCHEMA_SUBSET,
     SOURCE_FILES_MODULE,
     TF_DIR,
     Config,
     ModuleRunner,
-    SchemaLint,
 )
-
-
-@pytest.fixture(scope="session")
-def schema() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(SCHEMA_SUBSET.read_text())
-    return loaded
-
-
-@pytest.fixture(scope="session")
-def lint(schema: dict[str, Any]) -> SchemaLint:
-    return SchemaLint(schema)
+from tests.terraform.workspace import PROVIDER_PYTHON, Workspace, plan_scenarios
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +48,35 @@ def source_files_module(
 ) -> ModuleRunner:
     workdir: pathlib.Path = tmp_path_factory.mktemp("source-files-module")
     return ModuleRunner(terraform_bin, SOURCE_FILES_MODULE, workdir)
+
+
+@pytest.fixture(scope="session")
+def standin(terraform_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A copy of the root module, initialised against the stand-in provider."""
+    if not PROVIDER_PYTHON.exists():
+        pytest.skip("the stand-in provider's venv (.venv-tfprovider) is missing: run make tf-plan")
+    workspace = Workspace(tmp_path_factory.mktemp("standin"), terraform_bin).create()
+    init = workspace.init()
+    assert init.returncode == 0, init.stdout + init.stderr
+    return workspace
+
+
+@pytest.fixture(scope="session")
+def plans(request: pytest.FixtureRequest) -> dict[str, Plan]:
+    """The offline plans of make tf-plan, by scenario name (default, quotas).
+
+    `make tf-plan` sets TF_PLAN_JSON_DIR to the folder where it has just planned,
+    so its checks read those plans instead of planning again."""
+    folder = os.environ.get("TF_PLAN_JSON_DIR")
+    if folder:
+        return {
+            name: Plan(json.loads((pathlib.Path(folder) / f"{name}.json").read_text()))
+            for name in plan_scenarios()
+        }
+    standin: Workspace = request.getfixturevalue("standin")
+    planned = {}
+    for name, args in plan_scenarios().items():
+        result, shown = standin.plan(name, *args)
+        assert result.returncode == 0, result.stderr
+        planned[name] = Plan(shown)
+    return planned

@@ -44,9 +44,11 @@ def test_versions_are_bounded(root_config: Config) -> None:
     (terraform,) = root_config.files["versions.tf"]["terraform"]
     assert literal(terraform["required_version"]) == ">= 1.7.0"
     (providers,) = terraform["required_providers"]
-    google = literal(providers["google"]["version"])
-    assert re.fullmatch(r">= 6\.\d+\.\d+, < [78]\.0\.0", google), google
-    assert "<" in literal(providers["archive"]["version"])
+    # Held to the majors the offline plan covers (google 6.50.0, archive 2.7,
+    # time 0.13), admitting those versions.
+    assert literal(providers["google"]["version"]) == ">= 6.50.0, < 7.0.0"
+    assert literal(providers["archive"]["version"]) == ">= 2.7.0, < 3.0.0"
+    assert literal(providers["time"]["version"]) == ">= 0.13.0, < 1.0.0"
 
 
 def test_references_point_at_things_that_exist(root_config: Config) -> None:
@@ -73,18 +75,34 @@ def test_iam_is_per_function_and_least_privilege(root_config: Config) -> None:
     iam = [r for r in root_config.resources() if "_iam_" in r.type]
     assert sorted(r.address for r in iam) == [
         "google_cloud_run_v2_service_iam_member.public",
+        "google_project_iam_member.build",
+        "google_project_iam_member.quota_datastore_user",
         "google_secret_manager_secret_iam_member.function",
     ]
     roles = {r.address: literal(r.body["role"]) for r in iam}
     assert roles == {
         "google_cloud_run_v2_service_iam_member.public": "roles/run.invoker",
+        "google_project_iam_member.build": "${each.value}",
+        "google_project_iam_member.quota_datastore_user": "roles/datastore.user",
         "google_secret_manager_secret_iam_member.function": "roles/secretmanager.secretAccessor",
     }
     public = next(r for r in iam if r.name == "public")
     assert literal(public.body["member"]) == "allUsers"
-    assert public.body["for_each"] == "${module.profiles.public_profiles}"
-    # No project-wide grant of any kind.
-    assert not [r for r in root_config.resources() if r.type.startswith("google_project_iam")]
+    assert "module.profiles.public_profiles" in public.body["for_each"]
+    # Project-wide grants: only the build account's, and datastore.user for
+    # quota profiles, limited by a condition to the quota database.
+    project_wide = {r.address: r.body for r in root_config.resources("google_project_iam")}
+    assert set(project_wide) == {
+        "google_project_iam_member.build",
+        "google_project_iam_member.quota_datastore_user",
+    }
+    assert (
+        "google_service_account.build[0].email"
+        in project_wide["google_project_iam_member.build"]["member"]
+    )
+    quota = project_wide["google_project_iam_member.quota_datastore_user"]
+    assert quota["for_each"] == "${local.quota_profiles}"
+    assert "resource.name ==" in quota["condition"][0]["expression"]
 
 
 def test_function_settings(root_config: Config) -> None:

@@ -4,7 +4,9 @@ Both read ``deploy`` (the function's cold start through the schema, Terraform th
 the profiles module), so each keeps its own copy of the bounds and defaults. These
 tests derive boundary cases from the schema and check that Terraform accepts and
 refuses exactly the files Python does, with the same values, so the copies cannot
-drift apart unnoticed.
+drift apart unnoticed. Terraform's max_instances_limit (default 100, what Cloud
+Run gives a service without a quota increase) is raised to the schema's maximum
+here; the default limit has tests of its own (profiles module tests).
 """
 
 from __future__ import annotations
@@ -14,15 +16,13 @@ from typing import Any
 
 import yaml
 
-from tests.terraform.tfconfig import REPO, ModuleRunner
-from tokenvend.errors import PolicyError
-from tokenvend.policy.loader import load_policy
-from tokenvend.policy.schema import policy_schema
+from tests.terraform.tfconfig import REPO, ModuleRunner, PolicyError, load_policy, policy_schema
 
 TEMPLATE: dict[str, Any] = yaml.safe_load(
     (REPO / "policies" / "voice-assistant.yaml").read_text(encoding="utf-8")
 )
 BOUNDS: dict[str, Any] = policy_schema()["properties"]["deploy"]["properties"]
+SCHEMA_MAX = str(BOUNDS["max_instances"]["maximum"])
 
 
 def deploy_variants() -> dict[str, dict[str, Any]]:
@@ -81,7 +81,7 @@ def test_terraform_refuses_exactly_the_deploy_sections_the_schema_refuses(
     # One run per refused file: Terraform stops at the first failing precondition kind.
     for name in sorted(refused_by_python):
         write_variants(tmp_path / name, [name])
-        run = profiles_module.apply(policies_dir=tmp_path / name)
+        run = profiles_module.apply(policies_dir=tmp_path / name, max_instances_limit=SCHEMA_MAX)
         assert run.returncode != 0, f"Terraform accepted {name}, the schema does not"
         assert f"{name}.yaml" in " ".join(run.stderr.split())
 
@@ -94,7 +94,7 @@ def test_terraform_deploys_what_the_schema_accepts_with_the_same_values(
     accepted = [name for name in names if python_accepts(tmp_path / "all", name)]
     write_variants(tmp_path / "accepted", accepted)
 
-    run = profiles_module.apply(policies_dir=tmp_path / "accepted")
+    run = profiles_module.apply(policies_dir=tmp_path / "accepted", max_instances_limit=SCHEMA_MAX)
 
     assert run.returncode == 0, run.stderr
     profiles = run.outputs["profiles"]

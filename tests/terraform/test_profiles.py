@@ -1,44 +1,18 @@
 """The set of functions Terraform deploys follows the files in policies/.
 
-Terraform's view comes from running the provider-free profiles module for real;
-the root module's per-profile resources are mapped onto it from their for_each
-expressions (the google provider cannot be downloaded here, so the root module
-cannot be planned)."""
+Terraform's view comes from running the provider-free profiles module for real,
+and from plans of the root module against the stand-in provider."""
 
 import pathlib
 import shutil
 import textwrap
-from typing import Any
 
 import pytest
 
-from tests.terraform.tfconfig import PROFILES_MODULE, REPO, Config, ModuleRunner
+from tests.terraform.tfconfig import PROFILES_MODULE, REPO, Config, ModuleRunner, policy_files
+from tests.terraform.workspace import Workspace
 
 FIXTURES = PROFILES_MODULE / "tests" / "fixtures"
-
-# for_each expressions of per-profile resources -> the profiles module output they use.
-PER_PROFILE = {
-    "${module.profiles.profiles}": "profiles",
-    "${module.profiles.public_profiles}": "public_profiles",
-}
-
-
-def planned_addresses(root: Config, outputs: dict[str, Any]) -> set[str]:
-    """Resource instances the root module would have for these profiles outputs."""
-    addresses = set()
-    for res in root.resources():
-        for_each = res.body.get("for_each")
-        count = res.body.get("count")
-        if for_each in PER_PROFILE:
-            keys = outputs[PER_PROFILE[for_each]]
-            addresses |= {f'{res.address}["{k}"]' for k in keys}
-            continue
-        for expr in (for_each, count):
-            assert "module.profiles" not in str(expr), (
-                f"{res.address}: unknown per-profile for_each/count {expr!r}; teach this test"
-            )
-        addresses.add(res.address)
-    return addresses
 
 
 def write_policy(folder: pathlib.Path, name: str, *, public: bool) -> None:
@@ -54,8 +28,6 @@ def write_policy(folder: pathlib.Path, name: str, *, public: bool) -> None:
 def test_terraform_deploys_exactly_the_policies_that_make_validate_checks(
     profiles_module: ModuleRunner, root_config: Config
 ) -> None:
-    from tokenvend.policy.loader import policy_files  # the core's view of policies/
-
     policies = REPO / "policies"
     expected = [p.stem for p in policy_files(policies)]
     assert expected, "policies/ ships no profile"
@@ -73,14 +45,12 @@ def test_terraform_deploys_exactly_the_policies_that_make_validate_checks(
         for entry in parsed.get("locals", [])
         if "policies_dir" in entry
     ]
-    assert policies_dir == ['"${path.module}/../policies"']
+    assert policies_dir == ['${coalesce(var.policies_dir, "${path.module}/../policies")}']
 
 
 def test_terraform_and_python_agree_on_which_files_are_policies(
     profiles_module: ModuleRunner, tmp_path: pathlib.Path
 ) -> None:
-    from tokenvend.policy.loader import policy_files  # the core's view of policies/
-
     for name in ("alpha", "beta-2"):
         write_policy(tmp_path, name, public=False)
     (tmp_path / "README.md").write_text("not a policy\n")
@@ -96,12 +66,10 @@ def test_terraform_and_python_agree_on_which_files_are_policies(
 
 
 def test_adding_and_removing_a_policy_adds_and_removes_one_function_with_its_iam(
-    profiles_module: ModuleRunner, root_config: Config, tmp_path: pathlib.Path
+    standin: Workspace, tmp_path: pathlib.Path
 ) -> None:
     def plan() -> set[str]:
-        run = profiles_module.apply(policies_dir=tmp_path)
-        assert run.returncode == 0, run.stderr
-        return planned_addresses(root_config, run.outputs)
+        return standin.planned_addresses(f"-var=policies_dir={tmp_path}")
 
     write_policy(tmp_path, "alpha", public=True)
     before = plan()
@@ -155,6 +123,7 @@ BAD_FIXTURES = [
     ("bad-public", "quoted-public.yaml", "`deploy.public` set to true or false"),
     ("bad-min", "negative-min.yaml", "whole number from 0 to 100"),
     ("bad-max", "zero-max.yaml", "whole number from 1 to 1000"),
+    ("over-limit", "busy.yaml", "raise max_instances_limit"),
     ("bad-bounds", "max-below-min.yaml", "Raise max_instances or lower min_instances"),
     ("bad-memory", "odd-memory.yaml", "Use one of 128, 256, 512, 1024, 2048, 4096"),
     ("unknown-key", "cpu-key.yaml", "Allowed keys: max_instances, memory_mb, min_instances"),

@@ -1,5 +1,8 @@
-"""Helpers for the Terraform checks: HCL parsing, the provider-schema lint, and
-running the provider-free profiles module for real (offline)."""
+"""Helpers for the Terraform checks: HCL parsing, running the provider-free
+modules for real (offline), and the function code's view of policies.
+
+Every import from the tokenvend package used by tests/terraform is here, so a
+restructure of the package has one place to fix."""
 
 from __future__ import annotations
 
@@ -14,22 +17,25 @@ from typing import Any
 
 import hcl2
 
+from tokenvend.errors import PolicyError
+from tokenvend.policy.loader import load_policy, policy_files
+from tokenvend.policy.schema import policy_schema
+
+# Where the function code defines its log reason codes (test_ops_reasons.py).
+REASONS_MODULE = "tokenvend.reasons"
+
+__all__ = [
+    "REASONS_MODULE",
+    "PolicyError",
+    "load_policy",
+    "policy_files",
+    "policy_schema",
+]
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TF_DIR = REPO / "terraform"
 PROFILES_MODULE = TF_DIR / "modules" / "profiles"
 SOURCE_FILES_MODULE = TF_DIR / "modules" / "source-files"
-SCHEMA_SUBSET = pathlib.Path(__file__).with_name("data") / "google-provider-6.50.0.subset.json"
-
-# Terraform meta-arguments and meta-blocks: not provider arguments.
-META_ARGUMENTS = {
-    "connection",
-    "count",
-    "depends_on",
-    "for_each",
-    "lifecycle",
-    "provider",
-    "provisioner",
-}
 
 Body = dict[str, Any]
 
@@ -37,14 +43,6 @@ Body = dict[str, Any]
 def unquote(key: str) -> str:
     """python-hcl2 keeps the quotes of block labels and string literals."""
     return key[1:-1] if len(key) >= 2 and key[0] == key[-1] == '"' else key
-
-
-def _is_block_list(value: object) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(v, dict) and v.get("__is_block__") for v in value)
-    )
 
 
 def body_items(body: Body) -> Iterator[tuple[str, Any]]:
@@ -119,87 +117,6 @@ class Config:
         for _, entry in self._entries("locals"):
             names.update(k for k, _ in body_items(entry))
         return names
-
-
-class SchemaLint:
-    """Checks parsed google_* resources against the provider schema subset."""
-
-    def __init__(self, schema: dict[str, Any]) -> None:
-        self.schema = schema
-
-    def check_config(self, config: Config) -> list[str]:
-        errors: list[str] = []
-        for res in config.resources("google_"):
-            errors.extend(self.check_resource(res))
-        return errors
-
-    def check_resource(self, res: Resource) -> list[str]:
-        key = res.type.removeprefix("google_")
-        where = f"{res.file}: {res.address}"
-        if key not in self.schema:
-            return [
-                f"{where}: resource type {res.type} is not in the provider schema subset (a typo, "
-                "or add it to tests/terraform/data/make_schema_subset.py and regenerate)"
-            ]
-        return self._check_body(res.body, self.schema[key], where, top_level=True)
-
-    def _check_body(
-        self, body: Body, schema: dict[str, Any], where: str, *, top_level: bool
-    ) -> list[str]:
-        errors: list[str] = []
-        attributes: dict[str, Any] = schema["attributes"]
-        blocks: dict[str, Any] = schema["blocks"]
-        computed = set(schema.get("computed_only", []))
-        seen_attributes: set[str] = set()
-        static_blocks: dict[str, int] = {}
-        dynamic_blocks: set[str] = set()
-
-        for name, value in body_items(body):
-            if top_level and name in META_ARGUMENTS:
-                continue
-            if name == "dynamic":
-                for dyn in value:
-                    for raw_name, dyn_body in body_items(dyn):
-                        dname = unquote(raw_name)
-                        if dname not in blocks:
-                            errors.append(f"{where}: unknown block {dname!r} (dynamic)")
-                            continue
-                        dynamic_blocks.add(dname)
-                        for content in dyn_body.get("content", []):
-                            errors += self._check_body(
-                                content, blocks[dname], f"{where}.{dname}", top_level=False
-                            )
-                continue
-            if _is_block_list(value):
-                if name not in blocks:
-                    hint = " (read-only)" if name in computed else ""
-                    errors.append(f"{where}: unknown block {name!r}{hint}")
-                    continue
-                static_blocks[name] = static_blocks.get(name, 0) + len(value)
-                for item in value:
-                    errors += self._check_body(
-                        item, blocks[name], f"{where}.{name}", top_level=False
-                    )
-                continue
-            if name in computed:
-                errors.append(f"{where}: {name!r} is read-only (computed) and must not be set")
-            elif name in blocks:
-                errors.append(f"{where}: {name!r} is a block, write it as `{name} {{ ... }}`")
-            elif name not in attributes:
-                errors.append(f"{where}: unknown argument {name!r}")
-            else:
-                seen_attributes.add(name)
-
-        for name, spec in attributes.items():
-            if spec.get("required") and name not in seen_attributes:
-                errors.append(f"{where}: missing required argument {name!r}")
-        for name, spec in blocks.items():
-            written = static_blocks.get(name, 0) + (1 if name in dynamic_blocks else 0)
-            if spec.get("required") and written == 0:
-                errors.append(f"{where}: missing required block {name!r}")
-            if spec.get("nesting") == "single" and written > 1:
-                errors.append(f"{where}: block {name!r} may appear only once")
-        return errors
 
 
 def terraform_env() -> dict[str, str]:

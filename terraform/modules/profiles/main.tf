@@ -1,6 +1,7 @@
 # Reads every `*.yaml` file directly in var.policies_dir and turns each into one
-# profile. Only the `deploy` section matters here (DESIGN §4); the rest of the
-# policy is validated by `make validate` and by the function at cold start.
+# profile. Only `description`, `deploy` and whether a `quotas` section is present
+# matter here (DESIGN §4, §9); the rest of the policy, quotas included, is
+# validated by `make validate` and by the function at cold start.
 
 locals {
   allowed_memory_mb = [128, 256, 512, 1024, 2048, 4096]
@@ -34,6 +35,7 @@ locals {
   bad_public   = [for f, s in local.settings : f if can(keys(local.deploy[f])) && !(s.public == true || s.public == false)]
   bad_min      = [for f, s in local.settings : f if can(keys(local.deploy[f])) && !try(floor(s.min_instances) == s.min_instances && s.min_instances >= 0 && s.min_instances <= 100, false)]
   bad_max      = [for f, s in local.settings : f if can(keys(local.deploy[f])) && !try(floor(s.max_instances) == s.max_instances && s.max_instances >= 1 && s.max_instances <= 1000, false)]
+  over_limit   = [for f, s in local.settings : f if !contains(local.bad_max, f) && can(keys(local.deploy[f])) && try(s.max_instances > var.max_instances_limit, false)]
   bad_bounds   = [for f, s in local.settings : f if !contains(concat(local.bad_min, local.bad_max), f) && can(keys(local.deploy[f])) && !try(s.max_instances >= s.min_instances, false)]
   bad_memory   = [for f, s in local.settings : f if can(keys(local.deploy[f])) && !try(contains(local.allowed_memory_mb, s.memory_mb), false)]
 
@@ -59,6 +61,9 @@ locals {
       environment = {
         TOKENVEND_PROFILE = trimsuffix(f, ".yaml")
       }
+      # Counters in Firestore are needed only when the policy has a `quotas`
+      # section; its content is the function's to validate, not Terraform's.
+      quotas = try(local.files[f].quotas, null) != null
     }
   }
 }

@@ -1,5 +1,5 @@
 output "profiles" {
-  description = "Map of profile name (policy file stem) to what Terraform needs to deploy it: function_name, service_account_id, public, min_instances, max_instances, memory_mb, available_memory, description, file, environment."
+  description = "Map of profile name (policy file stem) to what Terraform needs to deploy it: function_name, service_account_id, public, min_instances, max_instances, memory_mb, available_memory, description, file, environment, quotas (true when the policy has a quotas section)."
   value       = local.profiles
 
   precondition {
@@ -31,6 +31,10 @@ output "profiles" {
     error_message = "Policy file(s) ${join(", ", local.bad_max)} in ${var.policies_dir} have an invalid `deploy.max_instances`. Use a whole number from 1 to 1000, or leave it out for the default 10."
   }
   precondition {
+    condition     = length(local.over_limit) == 0
+    error_message = "Policy file(s) ${join(", ", local.over_limit)} in ${var.policies_dir} have `deploy.max_instances` above ${var.max_instances_limit}, the most Cloud Run gives a service without a quota increase. Lower it, or raise max_instances_limit after your project's quota allows more."
+  }
+  precondition {
     condition     = length(local.bad_bounds) == 0
     error_message = "Policy file(s) ${join(", ", local.bad_bounds)} in ${var.policies_dir} have `deploy.max_instances` smaller than `deploy.min_instances`. Raise max_instances or lower min_instances."
   }
@@ -43,4 +47,9 @@ output "profiles" {
 output "public_profiles" {
   description = "The subset of `profiles` whose policy says `deploy.public: true`: these get roles/run.invoker for allUsers."
   value       = { for name, p in local.profiles : name => p if p.public == true }
+}
+
+output "quota_profiles" {
+  description = "The subset of `profiles` whose policy has a `quotas` section: their functions get the Firestore database, roles/datastore.user and TOKENVEND_FIRESTORE_DATABASE."
+  value       = { for name, p in local.profiles : name => p if p.quotas }
 }

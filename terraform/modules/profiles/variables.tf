@@ -1,3 +1,15 @@
+variable "max_instances_limit" {
+  description = "Largest deploy.max_instances a policy may ask for. 100 is the most instances Cloud Run gives one service without a quota increase; raise it (up to 1000) once your project's quota allows more."
+  type        = number
+  default     = 100
+  nullable    = false
+
+  validation {
+    condition     = var.max_instances_limit >= 1 && var.max_instances_limit <= 1000 && floor(var.max_instances_limit) == var.max_instances_limit
+    error_message = "max_instances_limit must be a whole number from 1 to 1000 (100 is Cloud Run's default per-service maximum)."
+  }
+}
+
 variable "name_prefix" {
   description = "Prefix of every derived resource name (function names, service account ids). Lowercase letters, digits and hyphens."
   type        = string

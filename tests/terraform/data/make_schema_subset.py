@@ -1,44 +1,63 @@
-"""Regenerate google-provider-6.50.0.subset.json from the full offline schema.
+"""Regenerate google-provider-6.50.0.schema-subset.json from the full schema.
 
-Usage: python tests/terraform/data/make_schema_subset.py FULL_SCHEMA.json
+Usage: python tests/terraform/data/make_schema_subset.py FULL.providers-schema.json.gz
 
-FULL_SCHEMA.json is the shared extract of hashicorp/google 6.50.0 (argument and
-block names of every google_* resource, taken from @cdktf/provider-google@16.12.1,
-the same data as in the PyPI wheel cdktf-cdktf-provider-google==16.12.1). Only the
-resource types named in RESOURCE_TYPES are copied; add a type here when the
-Terraform code starts using it, then rerun.
+FULL is the real hashicorp/google 6.50.0 schema in the shape `terraform providers
+schema -json` prints for one provider (kept in the project's shared folder, see
+README.md). Only the types named below are copied; add a type here when the
+Terraform code starts using it, then rerun (test_standin_schemas.py checks the copy).
 """
 
+import gzip
 import json
 import pathlib
 import sys
 
 RESOURCE_TYPES = [
-    "cloud_run_v2_service_iam_member",
-    "cloudfunctions2_function",
-    "project_service",
-    "secret_manager_secret",
-    "secret_manager_secret_iam_member",
-    "service_account",
-    "storage_bucket",
-    "storage_bucket_object",
+    "google_billing_budget",
+    "google_cloud_run_v2_service_iam_member",
+    "google_cloudfunctions2_function",
+    "google_firestore_database",
+    "google_firestore_field",
+    "google_logging_metric",
+    "google_monitoring_alert_policy",
+    "google_monitoring_dashboard",
+    "google_monitoring_notification_channel",
+    "google_project_iam_member",
+    "google_project_service",
+    "google_secret_manager_secret",
+    "google_secret_manager_secret_iam_member",
+    "google_service_account",
+    "google_storage_bucket",
+    "google_storage_bucket_object",
 ]
+DATA_SOURCE_TYPES = ["google_project", "google_secret_manager_secret"]
 
-OUT = pathlib.Path(__file__).with_name("google-provider-6.50.0.subset.json")
+SOURCE = (
+    "hashicorp/google 6.50.0, `terraform providers schema -json` shape; from the public "
+    "repository lonegunmanb/terraform-google-schema (MIT), tag v6.50.0, generated/; the "
+    "provider block written by hand from the provider's documentation"
+)
+OUT = pathlib.Path(__file__).with_name("google-provider-6.50.0.schema-subset.json")
 
 
-def main(full_schema: str) -> None:
-    full = json.loads(pathlib.Path(full_schema).read_text())
-    subset = {
-        "_source": full["_source"],
-        "_note": (
-            "Subset of the offline google provider schema for tests/terraform; "
-            "regenerate with make_schema_subset.py."
-        ),
+def subset(full: dict[str, object]) -> dict[str, object]:
+    resources = full["resource_schemas"]
+    data_sources = full["data_source_schemas"]
+    assert isinstance(resources, dict)
+    assert isinstance(data_sources, dict)
+    return {
+        "_source": SOURCE,
+        "provider": full["provider"],
+        "resource_schemas": {name: resources[name] for name in RESOURCE_TYPES},
+        "data_source_schemas": {name: data_sources[name] for name in DATA_SOURCE_TYPES},
     }
-    for name in RESOURCE_TYPES:
-        subset[name] = full[name]
-    OUT.write_text(json.dumps(subset, indent=1, sort_keys=True) + "\n")
+
+
+def main(full_path: str) -> None:
+    with gzip.open(full_path, "rt", encoding="utf-8") as handle:
+        full = json.load(handle)
+    OUT.write_text(json.dumps(subset(full), indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

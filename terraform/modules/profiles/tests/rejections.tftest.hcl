@@ -49,6 +49,26 @@ run "rejects_zero_max_instances" {
   expect_failures = [output.profiles]
 }
 
+run "rejects_max_instances_over_the_limit" {
+  command = plan
+  variables {
+    policies_dir = "tests/fixtures/over-limit"
+  }
+  expect_failures = [output.profiles]
+}
+
+run "a_raised_limit_admits_more_instances" {
+  command = plan
+  variables {
+    policies_dir        = "tests/fixtures/over-limit"
+    max_instances_limit = 1000
+  }
+  assert {
+    condition     = output.profiles["busy"].max_instances == 200
+    error_message = "max_instances_limit = 1000 must admit max_instances 200."
+  }
+}
+
 run "rejects_max_below_min" {
   command = plan
   variables {

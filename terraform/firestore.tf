@@ -1,0 +1,66 @@
+# Quota counters (DESIGN §9), only when at least one policy has a `quotas`
+# section: the Firestore database (a dedicated one by default, or an existing
+# one such as "(default)"), a TTL policy that deletes expired counter windows,
+# and roles/datastore.user for those profiles' service accounts only.
+
+locals {
+  quota_profiles          = module.profiles.quota_profiles
+  uses_firestore          = length(local.quota_profiles) > 0
+  create_database         = local.uses_firestore && var.firestore.create_database
+  firestore_database      = coalesce(var.firestore.database, "${var.name_prefix}-quotas")
+  firestore_database_name = "projects/${var.project_id}/databases/${local.firestore_database}"
+
+  # Names the function's quota code uses (DESIGN §9): one place here.
+  counters_collection = "tokenvend_counters"
+  counters_expiry     = "expire_at"
+}
+
+resource "google_firestore_database" "quotas" {
+  count = local.create_database ? 1 : 0
+
+  project     = var.project_id
+  name        = local.firestore_database
+  location_id = coalesce(var.firestore.location, var.region)
+  type        = "FIRESTORE_NATIVE"
+
+  # Counters are cheap to lose but a deleted database name cannot be reused for
+  # a while: refuse accidental deletion, and leave it in place on destroy.
+  delete_protection_state = "DELETE_PROTECTION_ENABLED"
+  deletion_policy         = "ABANDON"
+
+  depends_on = [time_sleep.apis_ready]
+}
+
+# Firestore deletes a counter document once its expire_at has passed (within a
+# day or so: the function never trusts an expired window anyway). The field's
+# single-field indexes are turned off: TTL fields holding timestamps that all
+# move forward together are a write hot spot Firestore's docs warn against.
+resource "google_firestore_field" "counters_ttl" {
+  count = local.uses_firestore ? 1 : 0
+
+  project    = var.project_id
+  database   = local.create_database ? google_firestore_database.quotas[0].name : local.firestore_database
+  collection = local.counters_collection
+  field      = local.counters_expiry
+
+  ttl_config {}
+  index_config {}
+
+  depends_on = [time_sleep.apis_ready]
+}
+
+# Firestore has no per-database IAM resource: the grant is project-level, and
+# the condition limits it to the quota database.
+resource "google_project_iam_member" "quota_datastore_user" {
+  for_each = local.quota_profiles
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${google_service_account.function[each.key].email}"
+
+  condition {
+    title       = "${var.name_prefix}-quota-database"
+    description = "Only the tokenvend quota database."
+    expression  = "resource.name == \"${local.firestore_database_name}\""
+  }
+}

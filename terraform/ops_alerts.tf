@@ -1,0 +1,169 @@
+# Alert policies on the log-based metrics. They exist with or without
+# notification channels: without any, incidents still open in the console.
+
+locals {
+  metric_type = {
+    for name, m in google_logging_metric.count : name => "${local.metric_type_prefix}${m.name}"
+  }
+  on_functions   = "resource.type=\"cloud_run_revision\""
+  alert_channels = [for c in google_monitoring_notification_channel.email : c.id]
+  alert_window   = "${var.alerts.window_minutes * 60}s"
+}
+
+resource "google_monitoring_alert_policy" "upstream_error_ratio" {
+  project      = var.project_id
+  display_name = "tokenvend: Gemini errors above ${var.alerts.upstream_error_ratio * 100}% of calls"
+  combiner     = "OR"
+  severity     = "ERROR"
+
+  conditions {
+    display_name = "upstream_* share of Gemini calls"
+    condition_threshold {
+      filter             = "metric.type=\"${local.metric_type.upstream_errors}\" AND ${local.on_functions}"
+      denominator_filter = "metric.type=\"${local.metric_type.upstream_calls}\" AND ${local.on_functions}"
+      comparison         = "COMPARISON_GT"
+      threshold_value    = var.alerts.upstream_error_ratio
+      duration           = "0s"
+      aggregations {
+        alignment_period     = local.alert_window
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+      denominator_aggregations {
+        alignment_period     = local.alert_window
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Gemini's auth_tokens endpoint is failing for more than ${var.alerts.upstream_error_ratio * 100}% of token requests. The metric ${google_logging_metric.count["upstream_errors"].name} has the reasons: upstream_quota is Gemini's 429 (the API key's project is out of quota), upstream_timeout/upstream_unreachable point at the network or Gemini, upstream_4xx at the key or the policy."
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  notification_channels = local.alert_channels
+}
+
+resource "google_monitoring_alert_policy" "secret_failures" {
+  project      = var.project_id
+  display_name = "tokenvend: the Gemini API key cannot be read"
+  combiner     = "OR"
+  severity     = "CRITICAL"
+
+  conditions {
+    display_name = "secret_* or no_api_key refusals"
+    condition_threshold {
+      filter          = "metric.type=\"${local.metric_type.secret_failures}\" AND ${local.on_functions}"
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Functions could not read the Gemini API key from Secret Manager (${local.secret_name}). Check that the secret has an enabled version (`gcloud secrets versions list`) and that each function's service account still has roles/secretmanager.secretAccessor on it."
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  notification_channels = local.alert_channels
+}
+
+resource "google_monitoring_alert_policy" "traffic_spike" {
+  project      = var.project_id
+  display_name = "tokenvend: unusual number of tokens minted or refused"
+  combiner     = "OR"
+  severity     = "WARNING"
+
+  conditions {
+    display_name = "tokens minted in ${var.alerts.window_minutes} min"
+    condition_threshold {
+      filter          = "metric.type=\"${local.metric_type.tokens_minted}\" AND ${local.on_functions}"
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alerts.minted_per_window
+      duration        = "0s"
+      aggregations {
+        alignment_period     = local.alert_window
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  conditions {
+    display_name = "requests refused in ${var.alerts.window_minutes} min"
+    condition_threshold {
+      filter          = "metric.type=\"${local.metric_type.refusals}\" AND ${local.on_functions}"
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alerts.refusals_per_window
+      duration        = "0s"
+      aggregations {
+        alignment_period     = local.alert_window
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "More tokens minted, or more requests refused, than usual (thresholds in var.alerts). A mint spike costs Gemini usage: check which profile (metric label `profile`) and consider pausing it (kill switch: Firestore document tokenvend_profiles/<profile> with paused: true, for profiles with quotas). A refusal spike by reason (label `reason`) shows scripted abuse or a broken client."
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  notification_channels = local.alert_channels
+}
+
+resource "google_monitoring_alert_policy" "quota" {
+  project      = var.project_id
+  display_name = "tokenvend: profile quota exhausted, profile paused or quota store down"
+  combiner     = "OR"
+  severity     = "WARNING"
+
+  conditions {
+    display_name = "profile-wide quota refusals"
+    condition_threshold {
+      filter = join(" AND ", [
+        "metric.type=\"${local.metric_type.quota_refusals}\"",
+        local.on_functions,
+        "metric.label.reason=monitoring.regex.full_match(\"${join("|", local.quota_alert_reasons)}\")",
+      ])
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.profile", "metric.label.reason"]
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A profile is refusing every caller: its per_profile quota is used up (quota_exhausted_profile), it is paused by the kill switch (profile_paused: Firestore document tokenvend_profiles/<profile>), or the quota store is unreachable (quota_store_unavailable). Per-caller limits alone do not fire this alert."
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  notification_channels = local.alert_channels
+}

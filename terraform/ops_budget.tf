@@ -1,0 +1,43 @@
+# An optional billing budget on the deployment's project, when var.budget names
+# a billing account. It alerts (to the billing account's admins, and to the
+# email channels) at 50%, 90% and 100% of the amount; it never stops spending.
+# Creating it needs roles/billing.costsManager on the billing account, and with
+# user credentials a quota project (var.billing_project, terraform/README.md).
+
+data "google_project" "this" {
+  count = var.budget == null ? 0 : 1
+
+  project_id = var.project_id
+}
+
+resource "google_billing_budget" "project" {
+  count = var.budget == null ? 0 : 1
+
+  billing_account = var.budget.billing_account
+  display_name    = "${var.name_prefix} on ${var.project_id}"
+
+  budget_filter {
+    projects = ["projects/${data.google_project.this[0].number}"]
+  }
+
+  amount {
+    specified_amount {
+      currency_code = var.budget.currency_code
+      units         = tostring(var.budget.amount)
+    }
+  }
+
+  dynamic "threshold_rules" {
+    for_each = [0.5, 0.9, 1.0]
+    content {
+      threshold_percent = threshold_rules.value
+    }
+  }
+
+  all_updates_rule {
+    monitoring_notification_channels = local.alert_channels
+    disable_default_iam_recipients   = false
+  }
+
+  depends_on = [time_sleep.apis_ready]
+}

@@ -1,0 +1,39 @@
+# The log reason codes (field `reason` of each request's JSON log line,
+# jsonPayload.reason in Cloud Logging) that the operations pack filters on, in
+# one place. They are defined by the function's code (tokenvend/reasons.py);
+# tests/terraform/test_ops_reasons.py checks that every code and prefix here is
+# defined there, so renaming a reason cannot silently break a metric or alert.
+
+locals {
+  reason_codes = {
+    minted                  = "minted"
+    preflight               = "preflight"
+    no_api_key              = "no_api_key"
+    quota_exhausted_caller  = "quota_exhausted_caller"
+    quota_exhausted_profile = "quota_exhausted_profile"
+    profile_paused          = "profile_paused"
+    quota_store_unavailable = "quota_store_unavailable"
+  }
+
+  # Families of codes, matched by prefix: every upstream (Gemini) failure
+  # starts with upstream_, every Secret Manager failure with secret_.
+  reason_prefixes = {
+    upstream = "upstream_"
+    secret   = "secret_"
+  }
+
+  # Quota refusals an operator acts on: a profile-wide limit, the kill switch,
+  # or the counter store being down. One caller over its own limit is the quota
+  # doing its job and is only counted.
+  quota_reasons = [
+    local.reason_codes.quota_exhausted_caller,
+    local.reason_codes.quota_exhausted_profile,
+    local.reason_codes.profile_paused,
+    local.reason_codes.quota_store_unavailable,
+  ]
+  quota_alert_reasons = [
+    local.reason_codes.quota_exhausted_profile,
+    local.reason_codes.profile_paused,
+    local.reason_codes.quota_store_unavailable,
+  ]
+}
