@@ -47,5 +47,5 @@ fake-gemini: $(VENV)/.installed  ## a local stand-in for Gemini's auth_tokens on
 include $(sort $(wildcard make/*.mk))
 
 clean:  ## remove the virtual environments and caches
-	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .hypothesis .tfplan
 	rm -rf examples/web/node_modules examples/web/dist examples/node/node_modules tests/e2e/node_modules tests/e2e/output
