@@ -34,6 +34,9 @@ def rule_problems(
     app_check = parts.get("access.app_check", None)
     if _readable(app_check) and app_check is not None:
         problems += app_check_problems(app_check)
+    quotas = parts.get("quotas", None)
+    if _readable(quotas) and quotas is not None and not {"per_caller", "per_profile"} & set(quotas):
+        problems.append(("quotas", "needs at least one limit: per_caller or per_profile"))
     options, live = parts.get("client_options", None), parts.get("live")
     if _readable(options, live) and options is not None:
         problems += option_problems(options, live, schema)
