@@ -139,8 +139,8 @@ def _quotas(policy: Policy, switch: str | None) -> list[str]:
         if limit is not None:
             lines.append(f"  {scope}: {limit.tokens} token(s) per {_duration(limit.per_seconds)}"
                          " window (fixed, aligned to the epoch)")  # fmt: skip
-    if quotas.per_caller is not None:
-        lines.append("    a caller is its verified subject, else its IP address (IPv6: /64)")
+        if limit is not None and scope == "each caller":
+            lines.append("    a caller is its verified subject, else its IP address (IPv6: /64)")
     unavailable = {"refuse": "refuse (503)", "allow": "allow (serve uncounted, log a warning)"}
     lines.append(f"  when Firestore is unavailable: {unavailable[quotas.when_store_unavailable]}")
     lines += [f"  kill switch: {switch or 'unknown'}", ""]
