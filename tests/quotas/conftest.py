@@ -9,6 +9,7 @@ naming the package; the fake's half still runs.
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -23,10 +24,15 @@ from tests.quotas.fake_firestore import FakeFirestore
 from tokenvend.quotas.firestore import FirestoreStore, firestore_store
 from tokenvend.settings import Settings
 
+# CI sets this, so that a missing emulator fails the run instead of skipping quietly.
+REQUIRE = "REQUIRE_FIRESTORE_EMULATOR"
+
 
 @pytest.fixture(scope="session")
 def firestore_emulator() -> Iterator[FirestoreEmulator]:
     reason = missing_reason()
+    if reason and os.environ.get(REQUIRE):
+        pytest.fail(f"{reason}, and {REQUIRE} is set")
     if reason:
         pytest.skip(reason)
     emulator = FirestoreEmulator()
