@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask, Response, request
+from flask.testing import FlaskClient
 
+from tests.conftest import FakeClock, LogCapture
 from tests.quotas.emulator import FirestoreEmulator, missing_reason
 from tests.quotas.fake_firestore import FakeFirestore
+from tokenvend.app import build_endpoint
 from tokenvend.quotas.firestore import FirestoreStore, firestore_store
 from tokenvend.settings import Settings
 
@@ -137,3 +141,15 @@ def write_quota_policy(
     path = folder / f"{name}.yaml"
     path.write_text(QUOTA_POLICY.format(access=access, quotas=quotas), encoding="utf-8")
     return path
+
+
+def serve(settings: Settings, clock: FakeClock) -> FlaskClient:
+    """The endpoint of ``settings`` on a clock the test moves, behind a plain Flask app."""
+    endpoint = build_endpoint(settings, clock, log=LogCapture().log)
+    app = Flask("tokenvend-quota-test")
+
+    def view() -> Response:
+        return endpoint.handle(request)
+
+    app.add_url_rule("/", "mint_token", view, methods=["POST", "OPTIONS"])
+    return app.test_client()

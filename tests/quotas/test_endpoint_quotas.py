@@ -8,9 +8,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import ALLOWED_ORIGIN, AppFactory, log_lines
+from tests.conftest import ALLOWED_ORIGIN, AppFactory, FakeClock, log_lines
 from tests.fakes.gemini import FakeGemini
-from tests.quotas.conftest import Backend, write_quota_policy
+from tests.quotas.conftest import Backend, serve, write_quota_policy
 from tests.quotas.fake_firestore import HANG, FakeFirestore
 
 PER_CALLER_3 = "  per_caller: {tokens: 3, per_seconds: 2592000}\n"
@@ -50,6 +50,25 @@ def test_caller_over_its_limit_gets_429_the_page_can_read_and_costs_no_gemini_ca
     lines = log_lines(capsys.readouterr().out)
     assert lines[-1]["reason"] == "quota_exhausted_caller"
     assert lines[-1]["status"] == 429
+
+
+def test_windows_roll_over_at_multiples_of_per_seconds_and_retry_after_is_exact(
+    backend: Backend, tmp_path: Path, gemini: FakeGemini, clock: FakeClock
+) -> None:
+    write_quota_policy(tmp_path, "kiosk", "  per_caller: {tokens: 1, per_seconds: 60}\n")
+    settings = backend.settings(
+        profile="kiosk", policy_dir=tmp_path, gemini_endpoint=gemini.url, gemini_api_key="k"
+    )
+    client = serve(settings, clock)
+    clock.advance(15)  # 12:00:15 in the window [12:00:00, 12:01:00)
+    assert post(client, "203.0.113.7").status_code == 200
+    clock.advance(30)
+    refused = post(client, "203.0.113.7")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "15"
+    clock.advance(15)  # 12:01:00: a new window
+    assert post(client, "203.0.113.7").status_code == 200
+    assert gemini.request_count == 2
 
 
 def test_spoofed_forwarded_for_entries_do_not_buy_a_fresh_quota(

@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flask import Flask, Response, request
-from flask.testing import FlaskClient
 
-from tests.conftest import ALLOWED_ORIGIN, FakeClock, LogCapture
+from tests.conftest import ALLOWED_ORIGIN, FakeClock
 from tests.fakes.gemini import FakeGemini
-from tests.quotas.conftest import Backend, write_quota_policy
+from tests.quotas.conftest import Backend, serve, write_quota_policy
 from tests.quotas.fake_firestore import FakeFirestore
-from tokenvend.app import build_endpoint
 from tokenvend.cli import main
 from tokenvend.cli.explain import run_explain
 from tokenvend.settings import Settings
@@ -24,17 +21,6 @@ def cli(backend: Backend, folder: Path, *arguments: str, monkeypatch: pytest.Mon
     for name, value in backend.environment().items():
         monkeypatch.setenv(name, value)
     return main([*arguments, "--policy-dir", str(folder)])
-
-
-def serve(settings: Settings, clock: FakeClock) -> FlaskClient:
-    endpoint = build_endpoint(settings, clock, log=LogCapture().log)
-    app = Flask("tokenvend-kill-switch-test")
-
-    def view() -> Response:
-        return endpoint.handle(request)
-
-    app.add_url_rule("/", "mint_token", view, methods=["POST", "OPTIONS"])
-    return app.test_client()
 
 
 def test_pause_and_resume_take_effect_within_ten_seconds_and_pause_mints_nothing(
