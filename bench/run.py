@@ -34,6 +34,7 @@ from bench.common import (
     percentile,
     start_function,
 )
+from bench.quotas import quota_costs, quota_rows, summarize_quotas
 
 RESULTS = ROOT / "bench" / "results"
 KINDS = ("tokenvend", "naive")
@@ -217,6 +218,7 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
         "cold_median": {kind: statistics.median(cold[kind]) for kind in KINDS},
         "cold_ratios": ratios,
         "cold_ratio_median": statistics.median(ratios),
+        "quotas": summarize_quotas(raw["quotas"]),
     }
     for kind in KINDS:
         served = raw[kind]
@@ -309,6 +311,7 @@ def table(raw: dict[str, Any], summary: dict[str, Any]) -> str:
             f"{check(short['calls'] <= int(short['ttl_windows']) + 1)} |"
         ),
     ]
+    rows += quota_rows(summary["quotas"])
     pairs = ", ".join(f"{r:.2f}" for r in summary["cold_ratios"])
     rows.append(f"\nCold-start ratio of each interleaved pair (tokenvend ÷ naive): {pairs}.")
     return "\n".join(rows)
@@ -335,6 +338,9 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--warm-requests", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput level")
+    parser.add_argument(
+        "--quota-requests", type=int, default=1000, help="tokens per quota measurement"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.cold_runs < 5:
@@ -349,6 +355,7 @@ def main() -> None:
             *[(kind, lambda kind=kind: serve_and_measure(kind, fakes, args.warm_requests,
                                                         args.seconds)) for kind in KINDS],
             ("secret_manager", lambda: secret_manager_calls(fakes, args.seconds)),
+            ("quotas", lambda: quota_costs(fakes, args.quota_requests)),
         ]  # fmt: skip
         for name, step in steps:
             print(f"bench: {name} …", flush=True)

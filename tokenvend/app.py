@@ -95,11 +95,18 @@ def _build(settings: Settings, clock: Clock, log: StructuredLog) -> Endpoint:
         api_version=settings.gemini_api_version,
         websocket_url=websocket_url(settings.gemini_endpoint, settings.gemini_api_version),
     )
+    quotas = None
+    if policy.quotas is not None:
+        # Imported here: a profile without quotas never loads the quota package.
+        from tokenvend.quotas.build import quota_gate_for
+
+        quotas = quota_gate_for(policy, settings=settings, clock=clock, log=log)
     return Endpoint(
         vendor=vendor,
         cors=Cors(policy.access.allowed_origins),
         callers=caller_check_for(policy.access, settings=settings, clock=clock, log=log),
         log=log,
+        quotas=quotas,
     )
 
 

@@ -142,6 +142,13 @@ class ResourceExhausted(_RetryableError):
     default_retry_after_seconds = 30
 
 
+class QuotaExhausted(ResourceExhausted):
+    """A quota of the policy is used up for this window; ``Retry-After`` is its end."""
+
+    public_message = "token quota used up for now; retry later"
+    reason = reasons.QUOTA_EXHAUSTED_CALLER
+
+
 class BadGateway(TokenvendError):
     http_status = 502
     status = "BAD_GATEWAY"
@@ -161,3 +168,21 @@ class DeadlineExceeded(TokenvendError):
     status = "DEADLINE_EXCEEDED"
     public_message = "Gemini did not answer in time"
     reason = reasons.UPSTREAM_TIMEOUT
+
+
+class ProfilePaused(Unavailable):
+    """The kill switch is on (``python -m tokenvend pause``): nothing is minted."""
+
+    public_message = "this token service is paused; retry later"
+    reason = reasons.PROFILE_PAUSED
+    default_retry_after_seconds = 60
+
+
+class QuotaStoreUnavailable(Unavailable):
+    """Firestore did not answer in time or refused; ``detail`` is for the log only."""
+
+    reason = reasons.QUOTA_STORE_UNAVAILABLE
+
+    def __init__(self, detail: str) -> None:
+        super().__init__()
+        self.detail = detail

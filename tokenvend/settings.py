@@ -215,6 +215,19 @@ class Settings:
     firestore_database: str = _setting(
         "TOKENVEND_FIRESTORE_DATABASE", "Firestore database of the quotas", _database, "(default)"
     )
+    firestore_timeout_seconds: float = _setting(
+        "TOKENVEND_FIRESTORE_TIMEOUT_SECONDS",
+        "deadline of one Firestore call of the quotas and the kill switch",
+        _seconds(30),
+        2.0,
+    )
+    app_check_verify_url: str = _setting(
+        "TOKENVEND_APP_CHECK_VERIFY_URL",
+        "Firebase App Check API base URL, for replay protection (consume: true); an "
+        "http:// one (a stand-in) is used without credentials",
+        _url,
+        "https://firebaseappcheck.googleapis.com",
+    )
     trusted_proxy_hops: int = _setting(
         "TOKENVEND_TRUSTED_PROXY_HOPS",
         "proxies in front of Cloud Run (a load balancer is 1): which X-Forwarded-For "

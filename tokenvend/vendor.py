@@ -1,7 +1,9 @@
 """The composed service: policy, API key source, minter and clock, per instance.
 
 ``vend`` is what one token costs: read the clock once, compile the request, get the
-key (cached), call Gemini, and describe the result for the browser.
+key (cached), call Gemini, and describe the result for the browser. It comes in two
+steps, ``order`` (the client's options, refused with 400 before anything is counted)
+and ``mint``, so that quotas count only requests that would be minted.
 """
 
 from __future__ import annotations
@@ -14,8 +16,15 @@ from tokenvend.clock import Clock
 from tokenvend.gemini.api_key import ApiKeySource
 from tokenvend.gemini.minter import TokenMinter
 from tokenvend.gemini.request import build_token_request, model_resource
-from tokenvend.policy.model import Policy
+from tokenvend.policy.model import LiveConstraints, Policy
 from tokenvend.policy.options import apply_options
+
+
+@dataclass(frozen=True)
+class Order:
+    """A request whose options passed: the Live constraints to mint a token for."""
+
+    live: LiveConstraints | None
 
 
 @dataclass(frozen=True)
@@ -60,9 +69,15 @@ class TokenVendor:
         self._websocket_url = websocket_url
 
     def vend(self, options: Mapping[str, Any]) -> TokenGrant:
-        # The client's options enter the constraints first (400 if refused), so they are
-        # locked like the rest.
-        live = apply_options(self.policy.live, self.policy.client_options, options)
+        return self.mint(self.order(options))
+
+    def order(self, options: Mapping[str, Any]) -> Order:
+        """The client's options applied to the constraints; InvalidArgument if refused."""
+        # The options enter the constraints (400 if refused), so they are locked like the rest.
+        return Order(apply_options(self.policy.live, self.policy.client_options, options))
+
+    def mint(self, order: Order) -> TokenGrant:
+        live = order.live
         now = self._clock.now().replace(microsecond=0)
         body = build_token_request(self.policy.token, live, now)
         minted = self._minter.mint(self._api_keys.api_key(), body)

@@ -3,11 +3,14 @@
 App Check tokens go through the same verifier as ID tokens, with the keys Google
 publishes as a JWKS, the issuer ``https://firebaseappcheck.googleapis.com/<project
 number>`` and an audience that contains ``projects/<project number>``. The subject is
-the app id, which the policy must list. This module is imported only by profiles that
-use App Check.
+the app id, which the policy must list. With ``consume: true`` the token is then
+marked used through Firebase (``app_check_replay``), so it is accepted once. This
+module is imported only by profiles that use App Check.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from werkzeug.datastructures import Headers
 
@@ -17,6 +20,9 @@ from tokenvend.callers.verifier import TokenRefused, TokenVerifier
 from tokenvend.clock import Clock
 from tokenvend.errors import PermissionDenied, Unauthenticated
 from tokenvend.policy.access import AppCheck
+
+if TYPE_CHECKING:
+    from tokenvend.callers.app_check_replay import ReplayCheck
 
 HEADER = "X-Firebase-AppCheck"
 ISSUER = "https://firebaseappcheck.googleapis.com/"
@@ -28,8 +34,11 @@ class AppCheckVerifier:
 
     what = "App Check token"
 
-    def __init__(self, rules: AppCheck, keys: PublicKeys, clock: Clock) -> None:
+    def __init__(
+        self, rules: AppCheck, keys: PublicKeys, clock: Clock, replay: ReplayCheck | None = None
+    ) -> None:
         self._rules = rules
+        self._replay = replay
         self._verifier = TokenVerifier(
             keys,
             issuers=frozenset({ISSUER + rules.project_number}),
@@ -51,4 +60,7 @@ class AppCheckVerifier:
         subject: str = claims["sub"]
         if subject not in self._rules.app_ids:
             raise PermissionDenied("this app may not use this service", reason="app_not_allowed")
+        if self._replay is not None:
+            # Last: a forged or foreign token is refused locally, without a network call.
+            self._replay.consume(token)
         return subject

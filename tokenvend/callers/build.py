@@ -45,5 +45,13 @@ def caller_check_for(
         from tokenvend.callers.app_check import AppCheckVerifier
 
         keys = keys_at(settings.app_check_jwks_url, parse_jwks)
-        check = AppCheckedCallers(check, AppCheckVerifier(access.app_check, keys, clock))
+        replay = None
+        if access.app_check.consume:
+            from tokenvend.callers.app_check_replay import ReplayCheck
+
+            replay = ReplayCheck(
+                access.app_check.project_number, base_url=settings.app_check_verify_url
+            )
+        verifier = AppCheckVerifier(access.app_check, keys, clock, replay)
+        check = AppCheckedCallers(check, verifier)
     return check

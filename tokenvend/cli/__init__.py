@@ -3,7 +3,8 @@
 ``validate [--strict] [PATH ...]`` checks policy files (a folder means every ``*.yaml``
 in it; default: the policy folder of the settings). ``explain PROFILE`` prints what one
 policy allows. ``settings`` lists every environment variable the function reads, from
-the declarations in ``tokenvend/settings.py``.
+the declarations in ``tokenvend/settings.py``. ``pause PROFILE``, ``resume PROFILE``
+and ``status [PROFILE]`` work the kill switch of profiles with quotas.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"folder of policies (default: ${env_name('policy_dir')} or policies/)",
     )
     commands.add_parser("settings", help="list the environment variables the function reads")
+    switch_help = {
+        "pause": "stop a quota profile minting, on every instance within 10 s",
+        "resume": "let a paused quota profile mint again",
+        "status": "show whether quota profiles are paused",
+    }
+    for name, text in switch_help.items():
+        command = commands.add_parser(name, help=text)
+        command.add_argument("profile", nargs="?" if name == "status" else None)
+        command.add_argument("--policy-dir", type=Path, help="folder of policies")
     arguments = parser.parse_args(argv)
     if arguments.command == "settings":
         from tokenvend.cli.settings import print_settings
@@ -48,6 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(error, file=sys.stderr)
         return 1
+    if arguments.command in switch_help:
+        from tokenvend.cli.killswitch import run_status, run_switch
+
+        folder = arguments.policy_dir or settings.policy_dir
+        if arguments.command == "status":
+            return run_status(arguments.profile, folder, settings)
+        return run_switch(arguments.profile, arguments.command == "pause", folder, settings)
     if arguments.command == "explain":
         from tokenvend.cli.explain import run_explain
 

@@ -38,7 +38,12 @@ def run_explain(profile: str, folder: Path, settings: Settings) -> int:
         return 1
     now = datetime.now(UTC).replace(microsecond=0)
     url = f"{settings.gemini_endpoint}/{settings.gemini_api_version}/auth_tokens"
-    print(explain(policy, now, auth_tokens_url=url), end="")
+    switch = None
+    if policy.quotas is not None:
+        from tokenvend.cli.killswitch import EXPLAIN_DEADLINE_SECONDS, switch_state
+
+        switch = switch_state(settings, policy.profile, deadline_seconds=EXPLAIN_DEADLINE_SECONDS)
+    print(explain(policy, now, auth_tokens_url=url, switch=switch), end="")
     return 0
 
 
@@ -47,8 +52,12 @@ def explain(
     now: datetime,
     *,
     auth_tokens_url: str = "https://generativelanguage.googleapis.com/v1alpha/auth_tokens",
+    switch: str | None = None,
 ) -> str:
-    """What ``policy`` allows, in words, with the body it would send at ``now``."""
+    """What ``policy`` allows, in words, with the body it would send at ``now``.
+
+    ``switch`` is the kill switch's state as read from the store, for quota profiles.
+    """
     lines = [f"profile {policy.profile} ({policy.source})", f"  {policy.description}", ""]
     lines += ["Who may call", *_who(policy), ""]
     token = policy.token
@@ -61,6 +70,7 @@ def explain(
         f"{_duration(token.new_session_expire_after_seconds)} of minting",
         "",
     ]
+    lines += _quotas(policy, switch)
     if policy.client_options:
         lines.append('Client options (the browser sends {"options": {NAME: VALUE}})')
         for option in policy.client_options:
@@ -123,6 +133,26 @@ def _who(policy: Policy) -> list[str]:
         apps = ", ".join(sorted(app_check.app_ids))
         lines.append(f"  App Check: required (X-Firebase-AppCheck), project "
                      f"{app_check.project_number}, apps {apps}")  # fmt: skip
+        if app_check.consume:
+            lines.append("    replay protection: each App Check token is accepted once "
+                         "(clients send getLimitedUseToken() tokens)")  # fmt: skip
+    return lines
+
+
+def _quotas(policy: Policy, switch: str | None) -> list[str]:
+    quotas = policy.quotas
+    if quotas is None:
+        return ["Quotas: none (tokens are not counted; see docs/operations.md)", ""]
+    lines = ["Quotas (counted in Firestore across all instances)"]
+    for scope, limit in (("each caller", quotas.per_caller), ("all callers", quotas.per_profile)):
+        if limit is not None:
+            lines.append(f"  {scope}: {limit.tokens} token(s) per {_duration(limit.per_seconds)}"
+                         " window (fixed, aligned to the epoch)")  # fmt: skip
+        if limit is not None and scope == "each caller":
+            lines.append("    a caller is its verified subject, else its IP address (IPv6: /64)")
+    unavailable = {"refuse": "refuse (503)", "allow": "allow (serve uncounted, log a warning)"}
+    lines.append(f"  when Firestore is unavailable: {unavailable[quotas.when_store_unavailable]}")
+    lines += [f"  kill switch: {switch or 'unknown'}", ""]
     return lines
 
 

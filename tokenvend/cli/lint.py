@@ -28,10 +28,14 @@ def policy_warnings(policy: Policy) -> list[LintWarning]:
     if policy.live is None:
         warnings.append(("live", "unconstrained: the browser may choose any model and "
                          "config; bind a model and lock what it may not change"))  # fmt: skip
-    if isinstance(policy.access.callers, AnonymousCallers) and policy.access.app_check is None:
+    # A per-profile quota bounds what scripts can cost, so it answers this warning too.
+    capped = policy.quotas is not None and policy.quotas.per_profile is not None
+    anonymous = isinstance(policy.access.callers, AnonymousCallers)
+    if anonymous and policy.access.app_check is None and not capped:
         warnings.append(("access.callers", "anonymous without app_check: any script can mint "
                          "tokens on your bill (origins stop other sites' pages, not scripts); "
-                         "add app_check or a caller kind that signs in"))  # fmt: skip
+                         "add app_check, a caller kind that signs in, or "
+                         "quotas.per_profile"))  # fmt: skip
     if policy.token.uses == 0:
         warnings.append(("token.uses", "0 lets every token start any number of sessions "
                          "until it expires"))  # fmt: skip

@@ -52,6 +52,8 @@ class AppCheck:
 
     project_number: str
     app_ids: frozenset[str]
+    # Replay protection: each token is accepted once (verifyAppCheckToken).
+    consume: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,5 +109,7 @@ def _app_check(app_check: Any) -> AppCheck | None:
     if app_check is None:
         return None
     return AppCheck(
-        project_number=app_check["project_number"], app_ids=frozenset(app_check["app_ids"])
+        project_number=app_check["project_number"],
+        app_ids=frozenset(app_check["app_ids"]),
+        consume=bool(app_check.get("consume", False)),
     )

@@ -22,9 +22,11 @@ from tokenvend.policy.fields import in_wire_order
 from tokenvend.policy.model import (
     ClientOption,
     Deploy,
+    Limit,
     LiveConstraints,
     Lock,
     Policy,
+    Quotas,
     TokenRules,
 )
 from tokenvend.policy.option_rules import MISSING, configured_value, field_type
@@ -104,6 +106,22 @@ def _build(profile: str, source: str, document: Mapping[str, Any]) -> Policy:
         access=build_access(document["access"]),
         deploy=Deploy(**document["deploy"]),
         client_options=_build_options(document),
+        quotas=_build_quotas(document.get("quotas")),
+    )
+
+
+def _build_quotas(quotas: Mapping[str, Any] | None) -> Quotas | None:
+    if quotas is None:
+        return None
+
+    def limit(name: str) -> Limit | None:
+        rule = quotas.get(name)
+        return None if rule is None else Limit(int(rule["tokens"]), int(rule["per_seconds"]))
+
+    return Quotas(
+        per_caller=limit("per_caller"),
+        per_profile=limit("per_profile"),
+        when_store_unavailable=quotas.get("when_store_unavailable", "refuse"),
     )
 
 

@@ -67,6 +67,23 @@ class Deploy:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """At most ``tokens`` tokens per fixed window of ``per_seconds`` seconds."""
+
+    tokens: int
+    per_seconds: int
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """Budget protection, counted in Firestore across instances (``tokenvend.quotas``)."""
+
+    per_caller: Limit | None = None
+    per_profile: Limit | None = None
+    when_store_unavailable: Literal["refuse", "allow"] = "refuse"
+
+
+@dataclass(frozen=True)
 class Policy:
     profile: str
     source: str
@@ -76,3 +93,4 @@ class Policy:
     access: Access
     deploy: Deploy
     client_options: tuple[ClientOption, ...] = ()
+    quotas: Quotas | None = None

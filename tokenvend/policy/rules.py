@@ -42,6 +42,9 @@ def rule_problems(
         # Each config field the schema passed, even if a sibling failed it.
         config = {name: parts.get(f"live.config.{name}") for name in parts.keys("live.config")}
         problems += model_problems(model, {k: v for k, v in config.items() if _readable(v)})
+    quotas = parts.get("quotas", None)
+    if _readable(quotas) and quotas is not None and not {"per_caller", "per_profile"} & set(quotas):
+        problems.append(("quotas", "needs at least one limit: per_caller or per_profile"))
     options, live = parts.get("client_options", None), parts.get("live")
     if _readable(options, live) and options is not None:
         problems += option_problems(options, live, schema)

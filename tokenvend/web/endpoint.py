@@ -2,9 +2,10 @@
 
 Checks run in the order that tells strangers least and costs least: method, origin,
 caller, and only then the body (size, media type, JSON shape), so an unauthenticated
-request is refused without its body being read. This is the one place where errors
-become responses: Google's API error shape, a public message only, and the headers the
-error declares.
+request is refused without its body being read. A policy with quotas adds one more
+check after the options, just before minting (the ``QuotaCheck``). This is the one
+place where errors become responses: Google's API error shape, a public message only,
+and the headers the error declares.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from flask import Request, Response
 
 from tokenvend import reasons
-from tokenvend.callers.caller import CallerCheck
+from tokenvend.callers.caller import Caller, CallerCheck
 from tokenvend.errors import MethodNotAllowed, TokenvendError
 from tokenvend.logs import StructuredLog
 from tokenvend.vendor import TokenVendor
@@ -25,13 +27,23 @@ from tokenvend.web.body import read_options
 from tokenvend.web.cors import ALLOWED_METHODS, Cors
 
 
+class QuotaCheck(Protocol):
+    """Counts a request that would be minted (``tokenvend.quotas``); raises to refuse."""
+
+    def admit(
+        self, caller: Caller, forwarded_for: Iterable[str], remote_addr: str | None
+    ) -> None: ...
+
+
 class Endpoint:
     def __init__(
-        self, *, vendor: TokenVendor, cors: Cors, callers: CallerCheck, log: StructuredLog
-    ) -> None:
+        self, *, vendor: TokenVendor, cors: Cors, callers: CallerCheck, log: StructuredLog,
+        quotas: QuotaCheck | None = None,
+    ) -> None:  # fmt: skip
         self.vendor = vendor
         self._cors = cors
         self._callers = callers
+        self._quotas = quotas
         self._log = log
         self._profile = vendor.policy.profile
 
@@ -65,8 +77,12 @@ class Endpoint:
         fields["caller_kind"] = self.vendor.policy.access.callers.kind
         caller = self._callers.identify(request.headers)
         fields.update(caller=caller.subject_hash, app_id=caller.app_id)
-        options = read_options(request)
-        grant = self.vendor.vend(options)
+        order = self.vendor.order(read_options(request))
+        if self._quotas is not None:
+            self._quotas.admit(
+                caller, request.headers.getlist("X-Forwarded-For"), request.remote_addr
+            )
+        grant = self.vendor.mint(order)
         fields["upstream_ms"] = round(grant.upstream_ms, 1)
         headers = {"Cache-Control": "no-store", **self._cors.response_headers(origin)}
         return Response(

@@ -1,0 +1,130 @@
+"""``app_check.consume: true``: each App Check token mints once, via verifyAppCheckToken."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.conftest import ALLOWED_ORIGIN, AppFactory, log_lines
+from tests.fakes.gemini import FakeGemini
+from tests.fakes.keys import (
+    PROJECT_NUMBER,
+    FakeKeyServer,
+    app_check_claims,
+    signing_key,
+    write_policy,
+)
+from tests.fakes.server import LoopbackServer, QuietHandler
+
+KEY = signing_key("app-check-replay")
+ATTACKER = signing_key("attacker")
+VERIFY_PATH = f"/v1beta/projects/{PROJECT_NUMBER}:verifyAppCheckToken"
+CONSUMING = f"""\
+  callers: anonymous
+  app_check:
+    project_number: "{PROJECT_NUMBER}"
+    app_ids: ["1:{PROJECT_NUMBER}:web:0a1b2c3d4e5f"]
+    consume: true
+"""
+
+
+class FakeAppCheck(LoopbackServer):
+    """Firebase App Check's verifyAppCheckToken: remembers every token it has seen."""
+
+    def __init__(self) -> None:
+        super().__init__(_Handler)
+        self.seen: set[str] = set()
+        self.calls = 0
+        self.status = 200
+        self.lock = threading.Lock()
+
+
+class _Handler(QuietHandler):
+    def do_POST(self) -> None:  # noqa: N802
+        fake: FakeAppCheck = self.server.fake  # type: ignore[attr-defined]
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with fake.lock:
+            fake.calls += 1
+            token = body["appCheckToken"]
+            consumed = token in fake.seen
+            fake.seen.add(token)
+        if self.path != VERIFY_PATH:
+            self.send_json(404, b"{}")
+        elif fake.status != 200:
+            self.send_json(fake.status, b'{"error": {}}')
+        else:
+            # The first use: the field is absent; later uses: alreadyConsumed true.
+            self.send_json(200, b'{"alreadyConsumed": true}' if consumed else b"{}")
+
+
+@pytest.fixture
+def app_check() -> Iterator[FakeAppCheck]:
+    with FakeAppCheck() as server:
+        yield server
+
+
+@pytest.fixture
+def client(
+    make_client: AppFactory, tmp_path: Path, app_check: FakeAppCheck
+) -> Iterator[FlaskClient]:
+    write_policy(tmp_path, "kiosk", CONSUMING)
+    with FakeKeyServer([KEY]) as keys:
+        yield make_client(
+            "kiosk",
+            TOKENVEND_POLICY_DIR=str(tmp_path),
+            TOKENVEND_APP_CHECK_VERIFY_URL=app_check.url,
+            **keys.environment(),
+        )
+
+
+def post(client: FlaskClient, token: str) -> TestResponse:
+    return client.post("/", headers={"Origin": ALLOWED_ORIGIN, "X-Firebase-AppCheck": token})
+
+
+def test_a_limited_use_token_mints_once_and_its_second_use_gets_401(
+    client: FlaskClient, app_check: FakeAppCheck, gemini: FakeGemini,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    token = KEY.sign(app_check_claims(jti="first"))
+    assert post(client, token).status_code == 200
+    replayed = post(client, token)
+    assert replayed.status_code == 401
+    assert replayed.get_json()["error"]["status"] == "UNAUTHENTICATED"
+    assert replayed.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert post(client, KEY.sign(app_check_claims(jti="second"))).status_code == 200
+    assert gemini.request_count == 2
+    output = capsys.readouterr().out
+    assert [line["reason"] for line in log_lines(output)] == [
+        "minted", "app_check_replayed", "minted"
+    ]  # fmt: skip
+    assert token not in output
+
+
+def test_a_forged_token_is_refused_without_asking_firebase(
+    client: FlaskClient, app_check: FakeAppCheck
+) -> None:
+    assert post(client, ATTACKER.sign(app_check_claims())).status_code == 401
+    assert app_check.calls == 0
+
+
+def test_when_firebase_cannot_say_the_request_gets_503_and_no_token(
+    client: FlaskClient, app_check: FakeAppCheck, gemini: FakeGemini
+) -> None:
+    app_check.status = 500
+    refused = post(client, KEY.sign(app_check_claims(jti="x")))
+    assert refused.status_code == 503
+    assert "Retry-After" in refused.headers
+    assert gemini.request_count == 0
+
+
+def test_a_token_firebase_calls_invalid_gets_401(
+    client: FlaskClient, app_check: FakeAppCheck
+) -> None:
+    app_check.status = 403
+    assert post(client, KEY.sign(app_check_claims(jti="y"))).status_code == 401
