@@ -20,6 +20,9 @@ locals {
       "storage.googleapis.com",              # the source bucket
     ],
     local.uses_firestore ? ["firestore.googleapis.com"] : [], # quota counters
+    # verifyAppCheckToken (consume: true), when the Firebase project is this
+    # one; a separate Firebase project that uses App Check has it on already.
+    local.uses_app_check_api && local.app_check_project == var.project_id ? ["firebaseappcheck.googleapis.com"] : [],
     var.budget == null ? [] : ["billingbudgets.googleapis.com"],
   ))
 }

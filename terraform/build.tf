@@ -48,6 +48,8 @@ resource "time_sleep" "iam_ready" {
   depends_on = [
     google_project_iam_member.build,
     google_secret_manager_secret_iam_member.function,
+    google_secret_manager_secret_iam_member.subject_hash_salt,
     google_project_iam_member.quota_datastore_user,
+    google_project_iam_member.app_check_token_verifier,
   ]
 }

@@ -54,6 +54,18 @@ resource "google_cloudfunctions2_function" "profile" {
       # Only functions whose policy has quotas talk to Firestore (firestore.tf).
       each.value.quotas ? { TOKENVEND_FIRESTORE_DATABASE = local.firestore_database } : {},
     )
+
+    # The salt of the caller hashes, from Secret Manager when one is named: the
+    # same on every instance, so quota keys and log hashes agree (iam.tf).
+    dynamic "secret_environment_variables" {
+      for_each = local.salt_secret == null ? [] : [local.salt_secret]
+      content {
+        key        = "TOKENVEND_SUBJECT_HASH_SALT"
+        project_id = secret_environment_variables.value.project_id
+        secret     = secret_environment_variables.value.secret_id
+        version    = secret_environment_variables.value.version
+      }
+    }
   }
 
   # APIs enabled, build account granted, and the runtime account able to read

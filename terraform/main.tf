@@ -28,5 +28,16 @@ locals {
   # version is picked up within the function's key cache TTL, no redeploy.
   secret_name = "projects/${local.secret_project}/secrets/${local.secret_id}"
 
+  # The optional salt of the caller hashes (iam.tf, functions.tf).
+  salt_secret = var.subject_hash_salt_secret == null ? null : {
+    project_id = coalesce(var.subject_hash_salt_secret.project_id, var.project_id)
+    secret_id  = var.subject_hash_salt_secret.secret_id
+    version    = var.subject_hash_salt_secret.version
+  }
+
+  # Firebase project of the App Check tokens, for replay protection (iam.tf).
+  app_check_project  = coalesce(var.app_check_project_id, var.project_id)
+  uses_app_check_api = length(module.profiles.app_check_consume_profiles) > 0
+
   labels = merge(var.labels, { app = "tokenvend" })
 }

@@ -3,6 +3,11 @@ output "api_key_secret" {
   value       = local.secret_name
 }
 
+output "app_check_consume_profiles" {
+  description = "Profiles whose policy says access.app_check.consume: true: their functions have roles/firebaseappcheck.tokenVerifier on the Firebase project (app_check_project_id, default project_id)."
+  value       = sort(keys(module.profiles.app_check_consume_profiles))
+}
+
 output "build_service_account" {
   description = "Email of the service account Cloud Build builds the functions with (the dedicated one Terraform created, or var.build_service_account)."
   value       = local.build_account_email

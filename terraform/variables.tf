@@ -81,6 +81,17 @@ variable "api_propagation_seconds" {
   }
 }
 
+variable "app_check_project_id" {
+  description = "Project id of the Firebase project whose App Check tokens the policies accept (the one access.app_check.project_number names). Functions of profiles with access.app_check.consume: true get roles/firebaseappcheck.tokenVerifier on it, to mark tokens used. Null (the default): project_id."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.app_check_project_id == null || can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", coalesce(var.app_check_project_id, "x")))
+    error_message = "app_check_project_id must be a project id (6-30 lowercase letters, digits, hyphens; not the project number), or null for project_id."
+  }
+}
+
 variable "billing_project" {
   description = "Quota project for API calls made with user credentials (gcloud auth application-default login). Some APIs (billing budgets, Service Usage) refuse user credentials without one. Usually project_id; null uses the credentials' own quota project (see terraform/README.md)."
   type        = string
@@ -299,5 +310,30 @@ variable "source_retention_days" {
   validation {
     condition     = var.source_retention_days >= 1 && var.source_retention_days <= 3650 && floor(var.source_retention_days) == var.source_retention_days
     error_message = "source_retention_days must be a whole number of days from 1 to 3650."
+  }
+}
+
+variable "subject_hash_salt_secret" {
+  description = "Optional Secret Manager secret holding TOKENVEND_SUBJECT_HASH_SALT, the salt of the caller hashes: quota counters key callers by it, and the decision log hashes callers with it. Null (the default): quotas use a fixed built-in salt and each instance logs with a random one. When set, every function gets it as a secret environment variable and roles/secretmanager.secretAccessor on that secret. secret_id: the bare id; project_id: default project_id; version: \"latest\" or a version number (a pinned version makes rotation a deliberate redeploy). Rotating the salt resets every caller's quota count (terraform/README.md). Terraform never writes the secret's value."
+  type = object({
+    project_id = optional(string)
+    secret_id  = string
+    version    = optional(string, "latest")
+  })
+  default = null
+
+  validation {
+    condition     = var.subject_hash_salt_secret == null || can(regex("^[A-Za-z0-9_-]{1,255}$", try(var.subject_hash_salt_secret.secret_id, "")))
+    error_message = "subject_hash_salt_secret.secret_id must be 1 to 255 letters, digits, hyphens or underscores, the bare id (for example \"tokenvend-subject-hash-salt\"), not a projects/... path."
+  }
+
+  validation {
+    condition     = try(var.subject_hash_salt_secret.project_id, null) == null || can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", coalesce(try(var.subject_hash_salt_secret.project_id, null), "x")))
+    error_message = "subject_hash_salt_secret.project_id must be a project id (6-30 lowercase letters, digits, hyphens), or left out to use project_id."
+  }
+
+  validation {
+    condition     = var.subject_hash_salt_secret == null || can(regex("^(latest|[1-9][0-9]*)$", try(var.subject_hash_salt_secret.version, "")))
+    error_message = "subject_hash_salt_secret.version must be \"latest\" or a version number such as \"3\"."
   }
 }

@@ -58,7 +58,8 @@ run "a_locked_down_organisation_brings_its_own_accounts_and_apis" {
 }
 
 # Quotas on the existing (default) database, user credentials with a quota
-# project, a budget in the default currency, other build roles.
+# project, a budget in the default currency, other build roles, App Check in a
+# separate Firebase project, a pinned salt version in another project.
 run "quotas_on_the_default_database_with_a_budget" {
   command = plan
 
@@ -68,6 +69,8 @@ run "quotas_on_the_default_database_with_a_budget" {
     billing_project             = "tokenvend-plan-test"
     budget                      = { billing_account = "012345-6789AB-CDEF01", amount = 20 }
     build_service_account_roles = ["roles/cloudbuild.builds.builder"]
+    app_check_project_id        = "my-firebase-app"
+    subject_hash_salt_secret    = { secret_id = "salt", project_id = "secrets-prj-1", version = "2" }
   }
 
   assert {
@@ -103,6 +106,26 @@ run "quotas_on_the_default_database_with_a_budget" {
   assert {
     condition     = keys(google_project_iam_member.build) == ["roles/cloudbuild.builds.builder"]
     error_message = "build_service_account_roles replaces the default roles."
+  }
+
+  assert {
+    condition     = keys(google_project_iam_member.app_check_token_verifier) == ["app-checked"] && google_project_iam_member.app_check_token_verifier["app-checked"].project == "my-firebase-app"
+    error_message = "The App Check token verifier role goes on app_check_project_id, for the consume profile only."
+  }
+
+  assert {
+    condition     = !contains([for s in google_project_service.enabled : s.service], "firebaseappcheck.googleapis.com")
+    error_message = "The App Check API of a separate Firebase project is that project's; nothing is enabled here for it."
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.profile["open-demo"].service_config[0].secret_environment_variables[0].project_id == "secrets-prj-1" && google_cloudfunctions2_function.profile["open-demo"].service_config[0].secret_environment_variables[0].version == "2"
+    error_message = "The salt secret is read from its own project, at the pinned version."
+  }
+
+  assert {
+    condition     = google_secret_manager_secret_iam_member.subject_hash_salt["metered"].project == "secrets-prj-1"
+    error_message = "secretAccessor is granted on the salt secret in its own project."
   }
 }
 

@@ -75,27 +75,40 @@ def test_iam_is_per_function_and_least_privilege(root_config: Config) -> None:
     iam = [r for r in root_config.resources() if "_iam_" in r.type]
     assert sorted(r.address for r in iam) == [
         "google_cloud_run_v2_service_iam_member.public",
+        "google_project_iam_member.app_check_token_verifier",
         "google_project_iam_member.build",
         "google_project_iam_member.quota_datastore_user",
         "google_secret_manager_secret_iam_member.function",
+        "google_secret_manager_secret_iam_member.subject_hash_salt",
     ]
     roles = {r.address: literal(r.body["role"]) for r in iam}
     assert roles == {
         "google_cloud_run_v2_service_iam_member.public": "roles/run.invoker",
+        "google_project_iam_member.app_check_token_verifier": (
+            "roles/firebaseappcheck.tokenVerifier"
+        ),
         "google_project_iam_member.build": "${each.value}",
         "google_project_iam_member.quota_datastore_user": "roles/datastore.user",
         "google_secret_manager_secret_iam_member.function": "roles/secretmanager.secretAccessor",
+        "google_secret_manager_secret_iam_member.subject_hash_salt": (
+            "roles/secretmanager.secretAccessor"
+        ),
     }
     public = next(r for r in iam if r.name == "public")
     assert literal(public.body["member"]) == "allUsers"
     assert "module.profiles.public_profiles" in public.body["for_each"]
-    # Project-wide grants: only the build account's, and datastore.user for
-    # quota profiles, limited by a condition to the quota database.
+    # Project-wide grants: only the build account's, datastore.user for quota
+    # profiles, limited by a condition to the quota database, and the App Check
+    # token verifier for profiles that consume App Check tokens.
     project_wide = {r.address: r.body for r in root_config.resources("google_project_iam")}
     assert set(project_wide) == {
+        "google_project_iam_member.app_check_token_verifier",
         "google_project_iam_member.build",
         "google_project_iam_member.quota_datastore_user",
     }
+    verifier = project_wide["google_project_iam_member.app_check_token_verifier"]
+    assert verifier["for_each"] == "${module.profiles.app_check_consume_profiles}"
+    assert verifier["project"] == "${local.app_check_project}"
     assert (
         "google_service_account.build[0].email"
         in project_wide["google_project_iam_member.build"]["member"]

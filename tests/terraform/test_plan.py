@@ -2,7 +2,8 @@
 (stand-in provider with the real google 6.50.0 schema, see standin/).
 
 Two plans: `default` deploys the repository's policies/ with every default;
-`quotas` a fixture folder with one quota profile, email channels and a budget.
+`quotas` a fixture folder with one quota profile and one App Check consume
+profile, email channels, a budget and the caller-hash salt from a secret.
 """
 
 from __future__ import annotations
@@ -178,6 +179,66 @@ def test_firestore_pieces_exist_only_for_profiles_with_quotas(plans: dict[str, P
     assert "firestore.googleapis.com" in services
     assert plan.output("firestore_database") == "tokenvend-quotas"
     assert plan.output("quota_profiles") == ["metered"]
+
+
+def test_only_profiles_that_consume_app_check_tokens_may_verify_them(
+    plans: dict[str, Plan],
+) -> None:
+    assert not plans["default"].of("google_project_iam_member.app_check_token_verifier")
+    assert plans["default"].output("app_check_consume_profiles") == []
+
+    plan = plans["quotas"]
+    grants = plan.of("google_project_iam_member.app_check_token_verifier")
+    assert sorted(grants) == ["app-checked"]
+    (grant,) = grants.values()
+    assert grant.after["role"] == "roles/firebaseappcheck.tokenVerifier"
+    assert grant.after["project"] == "tokenvend-plan-test"  # app_check_project_id's default
+    assert grant.after_unknown["member"]  # the profile's own account, created in this apply
+    member = plan.config("google_project_iam_member.app_check_token_verifier")["expressions"]
+    assert "google_service_account.function" in member["member"]["references"]
+    assert "google_project_iam_member.app_check_token_verifier" in plan.depends_on(
+        "time_sleep.iam_ready"
+    )
+    services = {s.after["service"] for s in plan.of("google_project_service.enabled").values()}
+    assert "firebaseappcheck.googleapis.com" in services
+    default_services = {
+        s.after["service"] for s in plans["default"].of("google_project_service.enabled").values()
+    }
+    assert "firebaseappcheck.googleapis.com" not in default_services
+    assert plan.output("app_check_consume_profiles") == ["app-checked"]
+
+
+def test_the_caller_hash_salt_comes_from_its_secret_only_when_one_is_named(
+    plans: dict[str, Plan],
+) -> None:
+    for function in plans["default"].of("google_cloudfunctions2_function.profile").values():
+        (service,) = function.after["service_config"]
+        assert service["secret_environment_variables"] == []
+        assert "TOKENVEND_SUBJECT_HASH_SALT" not in service["environment_variables"]
+    assert not plans["default"].of("google_secret_manager_secret_iam_member.subject_hash_salt")
+
+    plan = plans["quotas"]
+    functions = plan.of("google_cloudfunctions2_function.profile")
+    for function in functions.values():
+        (service,) = function.after["service_config"]
+        assert service["secret_environment_variables"] == [
+            {
+                "key": "TOKENVEND_SUBJECT_HASH_SALT",
+                "project_id": "tokenvend-plan-test",
+                "secret": "tokenvend-salt",
+                "version": "latest",
+            }
+        ]
+        assert "TOKENVEND_SUBJECT_HASH_SALT" not in service["environment_variables"]
+    readers = plan.of("google_secret_manager_secret_iam_member.subject_hash_salt")
+    assert sorted(readers) == sorted(functions)
+    for reader in readers.values():
+        assert (reader.after["secret_id"], reader.after["role"]) == (
+            "tokenvend-salt", "roles/secretmanager.secretAccessor",
+        )  # fmt: skip
+    assert "google_secret_manager_secret_iam_member.subject_hash_salt" in plan.depends_on(
+        "time_sleep.iam_ready"
+    )
 
 
 METRICS = {

@@ -46,6 +46,9 @@ VALID = [
     ['-var=function_config={runtime = "python313", concurrency = 1, timeout_seconds = 60}'],
     ["-var=build_service_account=builder@my-project-123.iam.gserviceaccount.com"],
     ['-var=labels={team = "web", cost_center = "c-1"}'],
+    ["-var=app_check_project_id=my-firebase-app"],
+    ['-var=subject_hash_salt_secret={secret_id = "salt", project_id = "secrets-prj-1"}'],
+    ['-var=subject_hash_salt_secret={secret_id = "salt", version = "3"}'],
 ]
 
 
@@ -73,6 +76,9 @@ INVALID = [
     (["-var=build_service_account=builder"], "must be a service account email"),
     (['-var=labels={Team = "web"}'], "labels keys must start with a lowercase letter"),
     (["-var=source_retention_days=0"], "from 1 to 3650"),
+    (["-var=app_check_project_id=123456789012"], "not the project number"),
+    (['-var=subject_hash_salt_secret={secret_id = "projects/p/secrets/s"}'], "the bare id"),
+    (['-var=subject_hash_salt_secret={secret_id = "s", version = "v2"}'], '"latest" or a'),
 ]
 
 

@@ -123,7 +123,8 @@ def plan_scenarios() -> dict[str, list[str]]:
     """The offline plans: name -> arguments on top of plan.tfvars.
 
     default: the repository's policies/ with every default. quotas: a policy
-    folder with a quota profile, email channels and a billing budget, so every
+    folder with a quota profile and an App Check consume profile, email
+    channels, a billing budget and the caller-hash salt from a secret, so every
     optional piece of the configuration is planned too."""
     return {
         "default": [],
@@ -133,5 +134,6 @@ def plan_scenarios() -> dict[str, list[str]]:
             "-var=budget="
             '{billing_account = "012345-6789AB-CDEF01", amount = 50, currency_code = "EUR"}',
             "-var=billing_project=tokenvend-plan-test",
+            '-var=subject_hash_salt_secret={secret_id = "tokenvend-salt"}',
         ],
     }

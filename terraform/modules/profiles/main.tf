@@ -1,7 +1,8 @@
 # Reads every `*.yaml` file directly in var.policies_dir and turns each into one
-# profile. Only `description`, `deploy` and whether a `quotas` section is present
-# matter here (DESIGN §4, §9); the rest of the policy, quotas included, is
-# validated by `make validate` and by the function at cold start.
+# profile. Only `description`, `deploy`, whether a `quotas` section is present and
+# whether `access.app_check.consume` is true matter here (DESIGN §4, §9); the
+# rest of the policy, quotas included, is validated by `make validate` and by the
+# function at cold start.
 
 locals {
   allowed_memory_mb = [128, 256, 512, 1024, 2048, 4096]
@@ -64,6 +65,10 @@ locals {
       # Counters in Firestore are needed only when the policy has a `quotas`
       # section; its content is the function's to validate, not Terraform's.
       quotas = try(local.files[f].quotas, null) != null
+      # App Check replay protection: the function calls Firebase's
+      # verifyAppCheckToken, which needs roles/firebaseappcheck.tokenVerifier.
+      # Only a literal true counts, as in the schema (a boolean).
+      app_check_consume = try(local.files[f].access.app_check.consume, false) == true
     }
   }
 }

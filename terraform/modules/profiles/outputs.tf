@@ -1,5 +1,10 @@
+output "app_check_consume_profiles" {
+  description = "The subset of `profiles` whose policy says `access.app_check.consume: true`: their functions call Firebase App Check's verifyAppCheckToken and get roles/firebaseappcheck.tokenVerifier."
+  value       = { for name, p in local.profiles : name => p if p.app_check_consume }
+}
+
 output "profiles" {
-  description = "Map of profile name (policy file stem) to what Terraform needs to deploy it: function_name, service_account_id, public, min_instances, max_instances, memory_mb, available_memory, description, file, environment, quotas (true when the policy has a quotas section)."
+  description = "Map of profile name (policy file stem) to what Terraform needs to deploy it: function_name, service_account_id, public, min_instances, max_instances, memory_mb, available_memory, description, file, environment, quotas (true when the policy has a quotas section), app_check_consume (true when the policy says access.app_check.consume: true)."
   value       = local.profiles
 
   precondition {

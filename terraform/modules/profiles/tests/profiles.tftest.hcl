@@ -179,3 +179,21 @@ run "a_yml_file_is_ignored_with_a_warning" {
     error_message = "forgotten.yml must not become a profile."
   }
 }
+
+run "notices_app_check_replay_protection" {
+  command = plan
+
+  variables {
+    policies_dir = "tests/fixtures/valid"
+  }
+
+  assert {
+    condition     = output.profiles["voice-tutor"].app_check_consume == true && output.profiles["internal-ops"].app_check_consume == false
+    error_message = "app_check_consume is true only for a policy with access.app_check.consume: true."
+  }
+
+  assert {
+    condition     = keys(output.app_check_consume_profiles) == ["voice-tutor"]
+    error_message = "app_check_consume_profiles holds only the profiles that consume App Check tokens, got ${jsonencode(keys(output.app_check_consume_profiles))}."
+  }
+}
