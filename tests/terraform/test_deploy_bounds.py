@@ -106,3 +106,43 @@ def test_terraform_deploys_what_the_schema_accepts_with_the_same_values(
             deploy.public, deploy.min_instances, deploy.max_instances,
         ), name  # fmt: skip
         assert planned["memory_mb"] == deploy.memory_mb, name
+
+
+def access_variants() -> dict[str, dict[str, Any]]:
+    """Profile name -> the parts of a policy Terraform reads besides `deploy`."""
+    app_check = {"project_number": "123456789012", "app_ids": ["1:123456789012:web:0a1b2c3d"]}
+    access = TEMPLATE["access"]
+    quotas = {"per_profile": {"tokens": 100, "per_seconds": 3600}}
+    return {
+        "plain": {},
+        "quotas": {"quotas": quotas},
+        "app-check": {"access": {**access, "app_check": app_check}},
+        "consume-false": {"access": {**access, "app_check": {**app_check, "consume": False}}},
+        "consume-true": {"access": {**access, "app_check": {**app_check, "consume": True}}},
+        "both": {
+            "quotas": quotas,
+            "access": {**access, "app_check": {**app_check, "consume": True}},
+        },
+    }
+
+
+def test_terraform_reads_quotas_and_app_check_consume_as_the_function_does(
+    profiles_module: ModuleRunner, tmp_path: pathlib.Path
+) -> None:
+    for name, parts in access_variants().items():
+        document = {**TEMPLATE, **parts}
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+
+    run = profiles_module.apply(policies_dir=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    profiles = run.outputs["profiles"]
+    assert sorted(profiles) == sorted(access_variants())
+    for name, planned in profiles.items():
+        policy = load_policy(tmp_path / f"{name}.yaml")  # each variant is a valid policy
+        consume = policy.access.app_check is not None and policy.access.app_check.consume
+        assert (planned["quotas"], planned["app_check_consume"]) == (
+            policy.quotas is not None, consume,
+        ), name  # fmt: skip
+    assert sorted(run.outputs["app_check_consume_profiles"]) == ["both", "consume-true"]
+    assert sorted(run.outputs["quota_profiles"]) == ["both", "quotas"]
