@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tokenvend.cli.settings import describe_settings
 from tokenvend.errors import ConfigurationError
 from tokenvend.settings import Settings, declared
 
@@ -103,3 +104,20 @@ def test_settings_command_lists_every_variable_from_the_declarations() -> None:
     assert listed == [setting.env for setting in declared()]
     assert "AIza-do-not-print" not in result.stdout
     assert Path(ROOT / "tokenvend" / "settings.py").is_file()
+
+
+def _documented_variables() -> list[str]:
+    """First column of the table under "## The variables" in docs/configuration.md."""
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = page.split("## The variables", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", section, flags=re.MULTILINE)
+
+
+def test_configuration_page_documents_exactly_the_variables_the_settings_command_prints() -> None:
+    printed = [
+        line for line in describe_settings({}).splitlines() if line and not line.startswith(" ")
+    ]
+    documented = _documented_variables()
+    assert len(documented) == len(set(documented)), "a variable is documented twice"
+    assert sorted(set(printed) - set(documented)) == [], "missing from docs/configuration.md"
+    assert sorted(set(documented) - set(printed)) == [], "documented but not a setting"

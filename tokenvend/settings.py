@@ -198,7 +198,8 @@ class Settings:
     )
     subject_hash_salt: bytes | None = _setting(
         "TOKENVEND_SUBJECT_HASH_SALT",
-        "salt of the caller hashes in the log; unset: random per instance",
+        "salt of the caller hashes in the log and of quota caller keys; unset: random "
+        "per instance in the log, a fixed built-in salt for quotas",
         _salt,
         secret=True,
     )
