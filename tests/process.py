@@ -67,6 +67,15 @@ class FunctionProcess:
             if "Running on" in line or "Listening at" in line:
                 return
 
+    def worker_pid(self, timeout_seconds: float = 30.0) -> int:
+        """gunicorn's worker process (it serves the requests), from its boot line."""
+        marker = "Booting worker with pid: "
+        while not any(marker in line for line in self.lines):
+            if self._queue.get(timeout=timeout_seconds) is None:
+                raise RuntimeError("function exited:\n" + "".join(self.lines))
+        line = next(line for line in self.lines if marker in line)
+        return int(line.split(marker)[1].split()[0])
+
     def wait_for_exit(self, timeout_seconds: float = 30.0) -> int:
         return self.process.wait(timeout=timeout_seconds)
 
