@@ -33,6 +33,7 @@ from tokenvend.errors import (
     Unavailable,
 )
 from tokenvend.logs import StructuredLog
+from tokenvend.redaction import redact
 
 # A token answer is under a hundred bytes; anything this large is not one.
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -171,7 +172,7 @@ class GeminiTokenMinter:
             "WARNING",
             "Gemini refused the token request",
             upstream_status=status,
-            upstream_error=detail.replace(api_key, "[redacted]")[:300],
+            upstream_error=redact(detail, api_key)[:300],
         )
 
 
