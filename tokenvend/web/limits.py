@@ -19,6 +19,14 @@ nor the development server waits for, or buffers, the rest.
 The middleware is installed by wrapping ``app.wsgi_app``, Flask's documented place for
 WSGI middleware; functions-framework imports ``main.py`` inside its app's context, which
 is how ``guard_current_app`` finds the app without forking or patching the framework.
+
+What comes before the body is out of reach here: gunicorn parses the request line and
+headers before any WSGI code runs. functions-framework starts gunicorn with
+``limit_request_line=0`` (unlimited) and takes no gunicorn options from anywhere (no
+``gunicorn.conf.py``, no ``GUNICORN_CMD_ARGS``: its application class reads neither), and
+Cloud Run starts the same ``functions-framework`` command, so those limits stay
+gunicorn's: at most 100 header fields of 8190 bytes, and a request line bounded only by
+what reaches the instance (docs/performance.md).
 """
 
 from __future__ import annotations
