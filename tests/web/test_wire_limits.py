@@ -179,7 +179,7 @@ def test_a_body_that_trickles_in_is_cut_off_with_408(function: FunctionProcess) 
     assert status_of(head) == 408
     assert b"Connection: close" in head
     request.close()
-    assert '"reason": "body_too_slow"' in function.output
+    assert '"status": 408' in function.wait_for_line('"reason": "body_too_slow"')
 
 
 def test_slow_refused_bodies_do_not_hold_the_threads_a_good_request_needs(
