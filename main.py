@@ -8,8 +8,11 @@ import functions_framework
 from flask import Request, Response
 
 from tokenvend.app import endpoint_from_environment
+from tokenvend.web.limits import guard_current_app
 
 endpoint = endpoint_from_environment()
+# Caps and times every request body, before functions-framework reads it in full.
+guard_current_app()
 
 
 @functions_framework.http

@@ -67,6 +67,18 @@ class FunctionProcess:
             if "Running on" in line or "Listening at" in line:
                 return
 
+    def wait_for_line(self, text: str, timeout_seconds: float = 30.0) -> str:
+        """The first output line that contains ``text``, waiting for it to be written."""
+        while not any(text in line for line in self.lines):
+            if self._queue.get(timeout=timeout_seconds) is None:
+                raise RuntimeError(f"function exited before writing {text!r}")
+        return next(line for line in self.lines if text in line)
+
+    def worker_pid(self) -> int:
+        """gunicorn's worker process (it serves the requests), from its boot line."""
+        marker = "Booting worker with pid: "
+        return int(self.wait_for_line(marker).split(marker)[1].split()[0])
+
     def wait_for_exit(self, timeout_seconds: float = 30.0) -> int:
         return self.process.wait(timeout=timeout_seconds)
 

@@ -40,7 +40,7 @@ SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
 # openapi-core finds the operation.
 BASE_URL = "http://127.0.0.1:8080"
 UNLISTED_ORIGIN = "https://elsewhere.example"
-DESIGN_ERRORS = {400, 401, 403, 405, 413, 415, 429, 500, 502, 503, 504}
+DESIGN_ERRORS = {400, 401, 403, 405, 408, 413, 415, 429, 500, 502, 503, 504}
 
 
 @dataclass(frozen=True)

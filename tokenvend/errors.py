@@ -106,6 +106,15 @@ class PayloadTooLarge(TokenvendError):
         super().__init__(f"request body is larger than {limit_bytes // 1024} KiB")
 
 
+class BodyTooSlow(TokenvendError):
+    """The request body did not arrive within its deadline (a client trickling it)."""
+
+    http_status = 408
+    status = "DEADLINE_EXCEEDED"
+    public_message = "the request body did not arrive in time"
+    reason = "body_too_slow"
+
+
 class UnsupportedMediaType(TokenvendError):
     http_status = 415
     status = "UNSUPPORTED_MEDIA_TYPE"

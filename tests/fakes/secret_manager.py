@@ -25,6 +25,7 @@ class FakeSecretManager(LoopbackServer):
         self.secrets: dict[str, list[bytes]] = {}
         self.calls = 0
         self.corrupt_checksum = False
+        self.omit_checksum = False  # a reply without dataCrc32c
         self.garbage = False
         self._failures: deque[int] = deque()
         self._lock = threading.Lock()
@@ -55,10 +56,10 @@ class FakeSecretManager(LoopbackServer):
             return 404, {"error": {"code": 404, "message": message, "status": "NOT_FOUND"}}
         data = versions[number - 1]
         checksum = crc32c(data) ^ (1 if self.corrupt_checksum else 0)
-        return 200, {
-            "name": f"{secret}/versions/{number}",
-            "payload": {"data": base64.b64encode(data).decode(), "dataCrc32c": str(checksum)},
-        }
+        payload = {"data": base64.b64encode(data).decode(), "dataCrc32c": str(checksum)}
+        if self.omit_checksum:
+            del payload["dataCrc32c"]
+        return 200, {"name": f"{secret}/versions/{number}", "payload": payload}
 
 
 class _Handler(QuietHandler):

@@ -68,6 +68,17 @@ def test_checksum_mismatch_is_unavailable_and_logged_without_the_key(
     assert API_KEY not in log_capture.text and API_KEY not in str(caught.value)
 
 
+def test_a_reply_without_its_checksum_is_refused_as_corrupt(
+    secret_manager: FakeSecretManager, log_capture: LogCapture
+) -> None:
+    secret_manager.omit_checksum = True
+    with pytest.raises(Unavailable) as caught:
+        secret_key(secret_manager, log_capture)()
+    assert caught.value.reason == "secret_corrupt"
+    assert "without its CRC32C" in log_capture.text
+    assert API_KEY not in log_capture.text
+
+
 @pytest.mark.parametrize(("status", "error"), [(404, "NotFound"), (403, "Forbidden")])
 def test_missing_or_denied_secret_is_unavailable_and_the_log_names_the_secret(
     secret_manager: FakeSecretManager, log_capture: LogCapture, status: int, error: str

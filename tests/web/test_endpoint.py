@@ -165,6 +165,8 @@ def test_non_json_body_gets_415_saying_to_send_json(make_client: AppFactory) -> 
         ('{"model": "gemini-pro"}', "unknown request field 'model'; allowed: options"),
         ('{"options": []}', "'options' must be a JSON object"),
         ('{"options": {"voice": "Puck"}}', "this profile accepts no client options"),
+        ('{"options": {}, "options": {"voice": "Puck"}}', "repeats the key 'options'"),
+        ('{"options": {"voice": "Kore", "voice": "Puck"}}', "repeats the key 'voice'"),
     ],
 )
 def test_malformed_or_disallowed_body_gets_400_saying_why(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,7 +34,9 @@ MAX_MAX_AGE_SECONDS = 6 * 3600  # App Check's documentation: cache at most six h
 RETRY_AFTER_FAILURE_SECONDS = 60
 RETRY_WITHOUT_KEYS_SECONDS = 5
 CONNECT_TIMEOUT_SECONDS = 2.0
-_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?([0-9]+)\"?\s*(?:,|$)", re.IGNORECASE)
+# Google's key sets are a few kilobytes; a key server sending more is not sending one.
+MAX_KEY_SET_BYTES = 256 * 1024
 
 
 class KeyFetchFailed(Exception):
@@ -46,9 +49,19 @@ def max_age_seconds(cache_control: str | None, age: str | None) -> int:
     directives = (cache_control or "").lower()
     if not match or "no-cache" in directives or "no-store" in directives:
         return DEFAULT_MAX_AGE_SECONDS
-    # isdecimal, not isdigit: "²" is a digit that int() refuses.
-    seconds = int(match.group(1)) - (int(age) if age and age.isdecimal() else 0)
+    # isdecimal, not isdigit: "²" is a digit that int() refuses. Only the first digits
+    # count: a value of thousands of digits is refused by int() and means "forever" (or,
+    # for Age, "stale") either way.
+    seconds = _whole_seconds(match.group(1)) - (
+        _whole_seconds(age) if age and age.isascii() and age.isdecimal() else 0
+    )
     return max(MIN_MAX_AGE_SECONDS, min(MAX_MAX_AGE_SECONDS, seconds))
+
+
+def _whole_seconds(digits: str) -> int:
+    """A decimal number of seconds, saturated at a billion (some 30 years)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 9 else 10**9
 
 
 class PublicKeys:
@@ -110,15 +123,19 @@ class PublicKeys:
         return keys
 
     def _fetch(self) -> tuple[Mapping[str, PublicKey], int]:
+        # One deadline for the whole fetch, body included: a key server trickling bytes
+        # must not hold this request, nor the others waiting for the key-cache lock.
+        deadline = time.monotonic() + self._timeout_seconds
         try:
             timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=self._timeout_seconds)
-            response = self._pool.request("GET", self.url, timeout=timeout)
+            response = self._pool.request("GET", self.url, timeout=timeout, preload_content=False)
+            data = _read_within(response, deadline)
         except urllib3.exceptions.HTTPError as error:
             raise KeyFetchFailed(type(error).__name__) from None
         if response.status != 200:
             raise KeyFetchFailed(f"HTTP {response.status}")
         try:
-            keys = self._parse(json.loads(response.data))
+            keys = self._parse(json.loads(data))
         except Exception as error:  # noqa: BLE001 - a fetched document is untrusted input
             # Whatever breaks the parse (bad JSON, nesting past the stack, a wrong shape),
             # the key set is unusable: keep the cached keys and wait, don't 500 each request.
@@ -127,6 +144,26 @@ class PublicKeys:
             raise KeyFetchFailed("the key set is empty")
         headers = response.headers
         return keys, max_age_seconds(headers.get("Cache-Control"), headers.get("Age"))
+
+
+def _read_within(response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
+    """The body, at most MAX_KEY_SET_BYTES, read before ``deadline``; else KeyFetchFailed."""
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        while chunk := response.read1(MAX_KEY_SET_BYTES):
+            received += len(chunk)
+            if received > MAX_KEY_SET_BYTES:
+                raise KeyFetchFailed(f"the key set is larger than {MAX_KEY_SET_BYTES} bytes")
+            if time.monotonic() > deadline:
+                raise KeyFetchFailed("the key set did not arrive within the deadline")
+            chunks.append(chunk)
+    except BaseException:
+        response.close()  # the unread rest must not reach the next fetch on this connection
+        raise
+    finally:
+        response.release_conn()
+    return b"".join(chunks)
 
 
 def _keys_unavailable() -> Unavailable:

@@ -33,9 +33,12 @@ from tokenvend.errors import (
     Unavailable,
 )
 from tokenvend.logs import StructuredLog
+from tokenvend.redaction import redact
 
 # A token answer is under a hundred bytes; anything this large is not one.
 MAX_RESPONSE_BYTES = 64 * 1024
+# The longest wait passed on to a browser: an hour is already a long time to wait.
+MAX_RETRY_AFTER_SECONDS = 3600
 # The Live API's WebSocket method for sessions opened with an ephemeral token.
 LIVE_METHOD = "GenerativeService.BidiGenerateContentConstrained"
 
@@ -144,7 +147,8 @@ class GeminiTokenMinter:
         if status == 200:
             try:
                 name = json.loads(data)["name"]
-            except (ValueError, KeyError, TypeError) as error:
+            except (ValueError, KeyError, TypeError, RecursionError) as error:
+                # RecursionError: [[[[… nested past the stack is not a token either.
                 raise BadGateway(reason=reasons.UPSTREAM_UNREADABLE) from error
             if not isinstance(name, str) or not name.startswith("auth_tokens/"):
                 raise BadGateway(reason=reasons.UPSTREAM_UNREADABLE)
@@ -168,7 +172,7 @@ class GeminiTokenMinter:
             "WARNING",
             "Gemini refused the token request",
             upstream_status=status,
-            upstream_error=detail.replace(api_key, "[redacted]")[:300],
+            upstream_error=redact(detail, api_key)[:300],
         )
 
 
@@ -201,5 +205,12 @@ def _read_within(response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
 
 
 def _retry_after(response: urllib3.BaseHTTPResponse) -> int | None:
-    value = response.headers.get("Retry-After", "")
-    return int(value) if value.isascii() and value.isdecimal() else None
+    """Gemini's ``Retry-After`` in seconds, bounded; None (our default) when unusable.
+
+    An HTTP date, a negative number or thousands of digits (``int()`` refuses over 4300)
+    are not worth passing on: the browser gets our default instead.
+    """
+    value = response.headers.get("Retry-After", "").strip()
+    if not (value.isascii() and value.isdecimal() and len(value) <= 6):
+        return None
+    return min(int(value), MAX_RETRY_AFTER_SECONDS)

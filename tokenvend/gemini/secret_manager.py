@@ -3,12 +3,15 @@
 The REST transport lets tests point the real client at a loopback fake; an ``http://``
 endpoint implies anonymous credentials because nothing real listens there. Retries and
 timeouts are set here on purpose: the client's defaults can wait a minute, and a browser
-is waiting. The client does not check the payload's CRC32C; this module does.
+is waiting. The client does not check the payload's CRC32C; this module does, with
+``google-crc32c`` (Google's C implementation), and refuses a payload that comes without one.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import google_crc32c
 
 from tokenvend import reasons
 from tokenvend.errors import ConfigurationError, Unavailable
@@ -25,12 +28,8 @@ RETRY_DEADLINE_SECONDS = 3.0
 
 def crc32c(data: bytes) -> int:
     """CRC-32C (Castagnoli), the checksum Secret Manager sends as ``dataCrc32c``."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
-    return crc ^ 0xFFFFFFFF
+    value: int = google_crc32c.value(data)
+    return value
 
 
 class SecretManagerKey:
@@ -69,9 +68,14 @@ class SecretManagerKey:
             )
             raise Unavailable(reason=reasons.SECRET_UNAVAILABLE) from error
         data: bytes = response.payload.data
-        # An unset optional field reads as 0, so ask whether it was sent at all.
-        has_checksum = "data_crc32c" in response.payload
-        if has_checksum and crc32c(data) != response.payload.data_crc32c:
+        # An unset optional field reads as 0, so ask whether it was sent at all. Secret
+        # Manager always sends it; a reply without it cannot be checked, so it is refused.
+        if "data_crc32c" not in response.payload:
+            self._log.emit(
+                "ERROR", "the API key payload came without its CRC32C", secret=self.version_name
+            )
+            raise Unavailable(reason=reasons.SECRET_CORRUPT)
+        if crc32c(data) != response.payload.data_crc32c:
             self._log.emit(
                 "ERROR", "API key payload failed its CRC32C check", secret=self.version_name
             )

@@ -16,7 +16,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from tokenvend.jsonvalues import is_number, same_json
+from tokenvend.jsonvalues import is_number, same_json, show
 from tokenvend.policy.catalogue import model_problems
 from tokenvend.policy.schema import Problem, check
 
@@ -72,13 +72,13 @@ def _default_problems(where: str, option: Mapping[str, Any], default: Any) -> li
     at = f"{where}.default" if "default" in option else f"{where}.field"
     if "allowed" in option:
         if default is not MISSING and not any(same_json(default, v) for v in option["allowed"]):
-            return [(at, f"the default {default!r} must be one of the allowed values")]
+            return [(at, f"the default {show(default)} must be one of the allowed values")]
         return []
     low, high = option["minimum"], option["maximum"]
     if low > high:
         return [(f"{where}.minimum", f"must be at most maximum ({high}), got {low}")]
     if default is not MISSING and not (is_number(default) and low <= default <= high):
-        return [(at, f"the default {default!r} must be a number from {low} to {high}")]
+        return [(at, f"the default {show(default)} must be a number from {low} to {high}")]
     return []
 
 
@@ -140,5 +140,5 @@ def _invalid_for_field(
             after = model_problems(model, trial.get("config") or {}, where="")
             found += [(where.lstrip("."), message) for where, message in after
                       if (where, message) not in before]  # fmt: skip
-    return [(path, f"{value!r} is not valid for {'.'.join(field)}: live.{where}: {message}")
+    return [(path, f"{show(value)} is not valid for {'.'.join(field)}: live.{where}: {message}")
             for where, message in found]  # fmt: skip

@@ -20,6 +20,7 @@ from tokenvend.policy.option_rules import option_problems
 from tokenvend.policy.schema import Problem
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+MAX_PORT = 65535
 _UNREADABLE: Any = object()
 
 
@@ -49,6 +50,14 @@ def rule_problems(
     if _readable(options, live) and options is not None:
         problems += option_problems(options, live, schema)
     return problems
+
+
+def _port(origin: str) -> int | None:
+    """The port an origin names, or None when it names none (the scheme's default)."""
+    authority = origin.partition("://")[2]
+    host_end = authority.rfind("]")  # an IPv6 literal holds colons of its own
+    _, colon, port = authority[host_end + 1 :].rpartition(":")
+    return int(port) if colon else None
 
 
 def _readable(*values: Any) -> bool:
@@ -127,7 +136,14 @@ def _default_ports(parts: _ValidParts) -> list[Problem]:
     problems: list[Problem] = []
     for index, origin in enumerate(origins):
         port = _DEFAULT_PORTS[origin.split("://", 1)[0]]
-        if origin.endswith(port):
+        # The schema refuses :0 and leading zeros (a browser never sends them); the
+        # highest port is checked here.
+        if (written := _port(origin)) is not None and written > MAX_PORT:
+            problems.append(
+                (f"access.allowed_origins[{index}]",
+                 f"{origin!r} names port {written}; ports go up to {MAX_PORT}")
+            )  # fmt: skip
+        elif origin.endswith(port):
             problems.append(
                 (f"access.allowed_origins[{index}]",
                  f"{origin!r} names the default port; browsers omit it, so write "

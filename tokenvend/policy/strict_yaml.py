@@ -6,8 +6,12 @@ mapping instead of silently keeping the last value: in a policy the first one is
 usually what the author meant to keep. And it yields only values JSON has, because the
 policy is checked against a JSON Schema and its values go to Gemini as JSON: a date is
 read as the text it is written as (as YAML 1.2 and the editor's schema check read it),
-and ``.nan``, ``.inf``, ``!!binary`` and ``!!set`` are refused. Whatever goes wrong, the
-message says where in the file it went wrong, because it ends up in a refusal to start.
+and ``.nan``, ``.inf``, ``!!binary`` and ``!!set`` are refused. A policy file is input
+that may be hostile, so reading it must stay cheap: aliases (``*name``) are refused, since
+a few hundred bytes of nested ones expand to gigabytes (and to a Gemini request that
+large per token); so are mapping keys that are not text, nesting past ``MAX_DEPTH`` and
+integers too long for any field. Whatever goes wrong, the message says where in the file
+it went wrong, because it ends up in a refusal to start.
 """
 
 from __future__ import annotations
@@ -16,6 +20,14 @@ import math
 from typing import Any
 
 import yaml
+
+from tokenvend.jsonvalues import show
+
+# A policy nests a handful of levels; anything deeper is not one (and must not reach a
+# recursive reader of it).
+MAX_DEPTH = 32
+# The longest integer any policy field takes is far shorter (int64 has 19 digits).
+MAX_INTEGER_DIGITS = 20
 
 # What reading a policy file may raise; describe_load_error turns each into a sentence.
 LOAD_ERRORS: tuple[type[Exception], ...] = (OSError, UnicodeDecodeError, yaml.YAMLError)
@@ -36,10 +48,13 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise StrictYamlError(f"key {show(key)} (line {line}) is not text; a policy's keys "
+                                  "are names: quote it, or write it as a plain word")  # fmt: skip
         if key in mapping:
-            line = key_node.start_mark.line + 1
-            raise StrictYamlError(f"key {key!r} appears twice (second time on line {line})")
+            raise StrictYamlError(f"key {show(key)} appears twice (second time on line {line})")
         mapping[key] = loader.construct_object(value_node, deep=True)
     return mapping
 
@@ -52,6 +67,18 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     return value
 
 
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    digits = sum(character.isalnum() for character in str(node.value))
+    if digits > MAX_INTEGER_DIGITS:
+        line = node.start_mark.line + 1
+        raise StrictYamlError(
+            f"the integer on line {line} has {digits} digits; "
+            f"no policy field takes more than {MAX_INTEGER_DIGITS}"
+        )
+    value: int = loader.construct_yaml_int(node)
+    return value
+
+
 def _refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> None:
     raise StrictYamlError(f"{node.tag} (line {node.start_mark.line + 1}) has no JSON form; "
                           "write a string, number, list or mapping")  # fmt: skip
@@ -59,6 +86,7 @@ def _refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> None:
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_str)
 for _tag in ("binary", "set", "omap", "pairs"):
     _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
@@ -66,7 +94,30 @@ for _tag in ("binary", "set", "omap", "pairs"):
 
 def parse_yaml(text: str) -> Any:
     """The document of a YAML text: plain dicts, lists, strings, numbers, bools, None."""
+    _check_events(text)
     return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
+
+
+def _check_events(text: str) -> None:
+    """Refuses aliases and deep nesting from the parser's events, before anything is built.
+
+    The events are a flat stream, so this pass costs as little as the text is long,
+    whatever the aliases would have expanded to.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_StrictLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            raise StrictYamlError(f"*{show(event.anchor)} (line {line}) is an alias; a policy "
+                                  "may not use aliases: write the value out")  # fmt: skip
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 0
+                raise StrictYamlError(f"line {line} nests lists or mappings more than "
+                                      f"{MAX_DEPTH} deep; no policy needs that")  # fmt: skip
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def describe_load_error(error: Exception) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Request
 
 from tokenvend.errors import InvalidArgument, PayloadTooLarge, UnsupportedMediaType
+from tokenvend.jsonvalues import show
 
 MAX_BODY_BYTES = 16 * 1024
 BODY_FIELDS = ("options",)
@@ -29,7 +30,11 @@ def read_options(request: Request) -> Mapping[str, Any]:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     try:
-        document = json.loads(data)
+        document = json.loads(data, object_pairs_hook=_object_without_repeats)
+    except _RepeatedKey as repeated:
+        raise InvalidArgument(
+            f"request body repeats the key {show(repeated.key)}", reason="malformed_json"
+        ) from None
     except (ValueError, RecursionError):  # RecursionError: [[[[… nested past the stack
         raise InvalidArgument("request body is not valid JSON", reason="malformed_json") from None
     if not isinstance(document, dict):
@@ -44,6 +49,23 @@ def read_options(request: Request) -> Mapping[str, Any]:
     if not isinstance(options, dict):
         raise InvalidArgument("'options' must be a JSON object", reason="malformed_json")
     return options
+
+
+class _RepeatedKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a key appears twice: which one counts is ambiguous
+    (Python keeps the last, other parsers the first), as in policy YAML."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _RepeatedKey(key)
+        document[key] = value
+    return document
 
 
 def _read_at_most(request: Request, limit_bytes: int) -> bytes:

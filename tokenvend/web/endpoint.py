@@ -25,6 +25,7 @@ from tokenvend.logs import StructuredLog
 from tokenvend.vendor import TokenVendor
 from tokenvend.web.body import read_options
 from tokenvend.web.cors import ALLOWED_METHODS, Cors
+from tokenvend.web.limits import close_body
 
 
 class QuotaCheck(Protocol):
@@ -62,6 +63,8 @@ class Endpoint:
             fields["error"] = type(error).__name__
             response = self._error_response(TokenvendError(), origin)
             reason = reasons.INTERNAL
+        # Answered: whatever of the body is still unread stays so (see web/limits.py).
+        close_body(request.environ)
         self._log_request(request, response, reason, started, origin, fields)
         return response
 
