@@ -24,6 +24,7 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def policy_warnings(policy: Policy) -> list[LintWarning]:
+    """The risks of a valid policy, each with its policy path; empty when there are none."""
     warnings: list[LintWarning] = []
     if policy.live is None:
         warnings.append(("live", "unconstrained: the browser may choose any model and "

@@ -33,6 +33,8 @@ DEFAULT_FORK_WAIT_SECONDS = 6.0
 
 
 class ApiKeySource(Protocol):
+    """Where a request gets the Gemini API key: a fixed key, none, or the Secret Manager cache."""
+
     def api_key(self) -> str:
         """The key to send to Gemini; raises a TokenvendError when there is none."""
         ...

@@ -58,6 +58,8 @@ class AppCheck:
 
 @dataclass(frozen=True)
 class Access:
+    """Who may mint: the exact browser origins, the caller rule, and App Check if required."""
+
     allowed_origins: frozenset[str]
     callers: Callers
     app_check: AppCheck | None = None

@@ -44,6 +44,8 @@ class ConfigRule:
 
 @dataclass(frozen=True)
 class ModelEntry:
+    """What the catalogue knows of one model: status, dates, the config it rejects, defaults."""
+
     name: str
     status: str  # stable | preview | retired
     about: str = ""
@@ -56,6 +58,8 @@ class ModelEntry:
 
 @dataclass(frozen=True)
 class Catalogue:
+    """Every known model by name, the default model, and the day the facts were checked."""
+
     checked_on: str
     default_model: str
     models: Mapping[str, ModelEntry]

@@ -48,6 +48,7 @@ def policy_files(directory: Path) -> list[Path]:
 
 
 def load_profile(directory: Path, profile: str) -> Policy:
+    """The policy of ``profile`` in ``directory``; if there is none, the error lists those found."""
     path = directory / f"{profile}.yaml"
     if not path.is_file():
         names = ", ".join(p.stem for p in policy_files(directory)) or "none"
@@ -58,6 +59,7 @@ def load_profile(directory: Path, profile: str) -> Policy:
 
 
 def load_policy(path: Path) -> Policy:
+    """Reads, checks and freezes one policy file; a PolicyError lists every problem at once."""
     source = str(path)
     problems: list[Problem] = []
     if not PROFILE_NAME.match(path.stem):

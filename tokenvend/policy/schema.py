@@ -60,6 +60,7 @@ def check(document: Any, schema: Mapping[str, Any]) -> list[Problem]:
 
 
 def describe_path(path: str) -> str:
+    """A schema path as messages show it: no leading dot, and ``(document)`` for the root."""
     return path.lstrip(".") or "(document)"
 
 

@@ -37,6 +37,8 @@ class QuotaCheck(Protocol):
 
 
 class Endpoint:
+    """One profile's HTTP function: ``handle`` answers every request and writes its one log line."""
+
     def __init__(
         self, *, vendor: TokenVendor, cors: Cors, callers: CallerCheck, log: StructuredLog,
         quotas: QuotaCheck | None = None,
