@@ -139,9 +139,13 @@ class GeminiTokenMinter:
         )
         try:
             response = self._pool.request(
-                "POST", self.url, body=payload, headers=headers, timeout=timeout,
+                "POST",
+                self.url,
+                body=payload,
+                headers=headers,
+                timeout=timeout,
                 preload_content=False,
-            )  # fmt: skip
+            )
             data = _read_within(response, deadline)
         except ReadTimeoutError as error:
             raise DeadlineExceeded() from error

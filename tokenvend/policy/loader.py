@@ -77,9 +77,11 @@ def load_policy(path: Path) -> Policy:
     if not isinstance(document, Mapping):
         got = "an empty file" if document is None else f"a {_yaml_kind(document)}"
         problems.append(
-            ("(file)", f"a policy file must be a mapping of keys (description:, token:, ...), "
-             f"got {got}")
-        )  # fmt: skip
+            (
+                "(file)",
+                f"a policy file must be a mapping of keys (description:, token:, ...), got {got}",
+            )
+        )
         raise PolicyError(source, problems)
     schema_problems = yaml_hints(document, check(document, policy_schema()))
     problems += schema_problems

@@ -27,11 +27,28 @@ Problem = tuple[str, str]
 ANNOTATION_KEYWORDS = frozenset({"$schema", "$id", "$defs", "title", "description"})
 ASSERTION_KEYWORDS = frozenset(
     {
-        "$ref", "type", "enum", "const", "oneOf", "not", "properties", "required",
-        "additionalProperties", "propertyNames", "minProperties", "items", "minItems", "maxItems",
-        "uniqueItems", "minimum", "maximum", "minLength", "maxLength", "pattern",
+        "$ref",
+        "type",
+        "enum",
+        "const",
+        "oneOf",
+        "not",
+        "properties",
+        "required",
+        "additionalProperties",
+        "propertyNames",
+        "minProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "pattern",
     }
-)  # fmt: skip
+)
 SUPPORTED_KEYWORDS = ANNOTATION_KEYWORDS | ASSERTION_KEYWORDS
 
 _TYPE_NAMES = {
@@ -140,9 +157,13 @@ class _Checker:
             self._number(value, schema, path, out)
 
     def _one_of(
-        self, value: Any, branches: Sequence[Mapping[str, Any]], what: str, path: str,
+        self,
+        value: Any,
+        branches: Sequence[Mapping[str, Any]],
+        what: str,
+        path: str,
         out: list[Problem],
-    ) -> None:  # fmt: skip
+    ) -> None:
         results = []
         for branch in branches:
             found: list[Problem] = []
