@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -360,12 +361,7 @@ def main() -> None:
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("cold_start_ms", lambda: cold_start(fakes, args.cold_runs)),
             *[
-                (
-                    kind,
-                    lambda kind=kind: serve_and_measure(
-                        kind, fakes, args.warm_requests, args.seconds
-                    ),
-                )
+                (kind, partial(serve_and_measure, kind, fakes, args.warm_requests, args.seconds))
                 for kind in KINDS
             ],
             ("secret_manager", lambda: secret_manager_calls(fakes, args.seconds)),

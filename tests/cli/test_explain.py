@@ -126,8 +126,10 @@ def test_each_risky_choice_gets_its_warning(tmp_path: Path) -> None:
         tmp_path,
         "risky",
         "  callers: anonymous\n",
-        live="live:\n  model: m1\n  config: {temperature: 0.5}\n"
-        "  lock: {configured_plus: [temperature, topP]}\n",
+        live=(
+            "live:\n  model: m1\n  config: {temperature: 0.5}\n"
+            "  lock: {configured_plus: [temperature, topP]}\n"
+        ),
     )
     text = path.read_text().replace("uses: 1", "uses: 0")
     text = text.replace("expire_after_seconds: 600", "expire_after_seconds: 7200")

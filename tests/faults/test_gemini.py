@@ -57,16 +57,14 @@ def test_upstream_flapping_between_5xx_and_success_retries_once_per_request(
     make_client: AppFactory, gemini: FakeGemini, capfd: pytest.CaptureFixture[str]
 ) -> None:
     client = make_client(TOKENVEND_GEMINI_TIMEOUT_SECONDS=str(DEADLINE_SECONDS))
-    gemini.answer(
-        status(503),
-        TOKEN,  # one failure, then the retry succeeds
-        status(500),
-        status(502),  # two in a row: the retry is spent
-        TOKEN,
-        status(503),
-        status(503),
-        TOKEN,
-    )
+    answers_per_request = [
+        (status(503), TOKEN),  # one failure, then the retry succeeds
+        (status(500), status(502)),  # two in a row: the retry is spent
+        (TOKEN,),
+        (status(503), status(503)),
+        (TOKEN,),
+    ]
+    gemini.answer(*(answer for answers in answers_per_request for answer in answers))
     results = [post(client) for _ in range(5)]
     assert [code for code, _, _ in results] == [200, 502, 200, 502, 200]
     assert len(gemini.requests) == 8

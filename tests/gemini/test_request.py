@@ -47,15 +47,8 @@ def test_seed_case_2_lock_all_sends_setup_and_no_field_mask() -> None:
 
 
 def test_seed_case_3_configured_plus_temperature_masks_configured_fields_and_temperature() -> None:
-    expected = (
-        "{"
-        + TIMES
-        + ',"uses":3,'
-        + SEED_SETUP
-        + ',"fieldMask":"'
-        + SEED_MASK
-        + ',generationConfig.temperature"}'
-    )
+    mask = SEED_MASK + ",generationConfig.temperature"
+    expected = "{" + TIMES + ',"uses":3,' + SEED_SETUP + ',"fieldMask":"' + mask + '"}'
     assert seed_body("case-3-configured-plus-temperature.yaml") == expected
 
 

@@ -310,51 +310,24 @@ def option(body: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("body", "path", "words"),
+    ("body", "key", "words"),
     [
-        ("field: temperature\nallowed: [0.5, 3]", "client_options.pick.allowed[1]", "at most 2"),
-        (
-            "field: speechConfig.voice\nallowed: [Kore]",
-            "client_options.pick.allowed[0]",
-            "unknown key",
-        ),
-        ("field: colour\nallowed: [red]", "client_options.pick.field", "model, or a"),
-        (
-            "field: temperature\nminimum: 0.8\nmaximum: 0.2",
-            "client_options.pick.minimum",
-            "at most maximum",
-        ),
-        (
-            "field: temperature\nminimum: 0\nmaximum: 1\ndefault: 2",
-            "client_options.pick.default",
-            "from 0 to 1",
-        ),
-        (
-            "field: topP\nallowed: [0.1, 0.2]\ndefault: 0.3",
-            "client_options.pick.default",
-            "one of the allowed",
-        ),
-        ("field: model\nminimum: 1\nmaximum: 2", "client_options.pick.minimum", "a string"),
-        (
-            "field: systemInstruction\nallowed: [A., B.]",
-            "client_options.pick.field",
-            "one of the allowed",
-        ),
-        (
-            "field: systemInstruction.parts\nallowed: [[]]",
-            "client_options.pick.field",
-            "not a mapping",
-        ),
-        (
-            "field: temperature\nallowed: [0.5]\nminimum: 0\nmaximum: 1",
-            "client_options.pick.allowed",
-            "unknown key",
-        ),
+        ("field: temperature\nallowed: [0.5, 3]", "allowed[1]", "at most 2"),
+        ("field: speechConfig.voice\nallowed: [Kore]", "allowed[0]", "unknown key"),
+        ("field: colour\nallowed: [red]", "field", "model, or a"),
+        ("field: temperature\nminimum: 0.8\nmaximum: 0.2", "minimum", "at most maximum"),
+        ("field: temperature\nminimum: 0\nmaximum: 1\ndefault: 2", "default", "from 0 to 1"),
+        ("field: topP\nallowed: [0.1, 0.2]\ndefault: 0.3", "default", "one of the allowed"),
+        ("field: model\nminimum: 1\nmaximum: 2", "minimum", "a string"),
+        ("field: systemInstruction\nallowed: [A., B.]", "field", "one of the allowed"),
+        ("field: systemInstruction.parts\nallowed: [[]]", "field", "not a mapping"),
+        ("field: temperature\nallowed: [0.5]\nminimum: 0\nmaximum: 1", "allowed", "unknown key"),
     ],
 )
 def test_option_that_could_produce_an_invalid_setup_is_a_policy_error(
-    tmp_path: Path, body: str, path: str, words: str
+    tmp_path: Path, body: str, key: str, words: str
 ) -> None:
+    path = f"client_options.pick.{key}"  # the option is named pick
     found = problems(tmp_path, option(body))
     assert path in found, found
     assert words in found[path]

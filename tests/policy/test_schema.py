@@ -159,6 +159,17 @@ def test_cold_start_check_and_jsonschema_agree_on_every_mutation_of_every_config
         assert bool(ours) == bool(theirs), (label, ours, [e.message for e in theirs])
 
 
+SAFETY_SETTING_WITH_METHOD = {
+    "category": "HARM_CATEGORY_HARASSMENT",
+    "threshold": "OFF",
+    "method": "SEVERITY",
+}
+FUNCTION_WITH_TYPE_AND_ANY_OF = {
+    "name": "f",
+    "parameters": {"type": "OBJECT", "anyOf": [{"type": "STRING"}]},
+}
+
+
 @pytest.mark.parametrize(
     ("config", "where", "message"),
     [
@@ -181,15 +192,7 @@ def test_cold_start_check_and_jsonschema_agree_on_every_mutation_of_every_config
             id="explicit_vad_signal",
         ),
         pytest.param(
-            {
-                "safetySettings": [
-                    {
-                        "category": "HARM_CATEGORY_HARASSMENT",
-                        "threshold": "OFF",
-                        "method": "SEVERITY",
-                    }
-                ]
-            },
+            {"safetySettings": [SAFETY_SETTING_WITH_METHOD]},
             "live.config.safetySettings[0].method",
             "the Developer API rejects it",
             id="safety_method",
@@ -207,18 +210,7 @@ def test_cold_start_check_and_jsonschema_agree_on_every_mutation_of_every_config
             id="nested_generation_config",
         ),
         pytest.param(
-            {
-                "tools": [
-                    {
-                        "functionDeclarations": [
-                            {
-                                "name": "f",
-                                "parameters": {"type": "OBJECT", "anyOf": [{"type": "STRING"}]},
-                            }
-                        ]
-                    }
-                ]
-            },
+            {"tools": [{"functionDeclarations": [FUNCTION_WITH_TYPE_AND_ANY_OF]}]},
             "live.config.tools[0].functionDeclarations[0].parameters",
             "type and anyOf together",
             id="gemini_schema_type_and_any_of",

@@ -30,8 +30,8 @@ def policy_warnings(policy: Policy) -> list[LintWarning]:
         warnings.append(
             (
                 "live",
-                "unconstrained: the browser may choose any model and "
-                "config; bind a model and lock what it may not change",
+                "unconstrained: the browser may choose any model and config; bind a model "
+                "and lock what it may not change",
             )
         )
     # A per-profile quota bounds what scripts can cost, so it answers this warning too.
@@ -41,10 +41,9 @@ def policy_warnings(policy: Policy) -> list[LintWarning]:
         warnings.append(
             (
                 "access.callers",
-                "anonymous without app_check: any script can mint "
-                "tokens on your bill (origins stop other sites' pages, not scripts); "
-                "add app_check, a caller kind that signs in, or "
-                "quotas.per_profile",
+                "anonymous without app_check: any script can mint tokens on your bill "
+                "(origins stop other sites' pages, not scripts); add app_check, a caller "
+                "kind that signs in, or quotas.per_profile",
             )
         )
     if policy.token.uses == 0:
@@ -55,8 +54,8 @@ def policy_warnings(policy: Policy) -> list[LintWarning]:
         warnings.append(
             (
                 "token.expire_after_seconds",
-                f"{policy.token.expire_after_seconds} s is over an hour; a leaked "
-                "token stays usable that long",
+                f"{policy.token.expire_after_seconds} s is over an hour; "
+                "a leaked token stays usable that long",
             )
         )
     if policy.deploy.public:
@@ -65,9 +64,8 @@ def policy_warnings(policy: Policy) -> list[LintWarning]:
                 warnings.append(
                     (
                         "access.allowed_origins",
-                        f"{origin} in a profile deployed "
-                        "public: any page a visitor serves on their own machine may "
-                        "mint; remove it before deploying",
+                        f"{origin} in a profile deployed public: any page a visitor "
+                        "serves on their own machine may mint; remove it before deploying",
                     )
                 )
     warnings += _redundant_locks(policy)

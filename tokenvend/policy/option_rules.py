@@ -31,8 +31,8 @@ def option_problems(
         return [
             (
                 "client_options",
-                "needs a live mapping: with live: unconstrained the "
-                "browser already chooses everything",
+                "needs a live mapping: with live: unconstrained the browser already "
+                "chooses everything",
             )
         ]
     problems: list[Problem] = []
@@ -56,8 +56,8 @@ def option_problems(
             problems.append(
                 (
                     f"{where}.field",
-                    f"live.config sets {blocked} to a value that "
-                    f"is not a mapping, so {option['field']} cannot be set",
+                    f"live.config sets {blocked} to a value that is not a mapping, "
+                    f"so {option['field']} cannot be set",
                 )
             )
             continue
@@ -65,8 +65,8 @@ def option_problems(
             problems.append(
                 (
                     f"{where}.default",
-                    f"{option['field']} is already set in live "
-                    "and that value is the default; remove one of the two",
+                    f"{option['field']} is already set in live and that value is the "
+                    "default; remove one of the two",
                 )
             )
         default = option.get("default", configured)
