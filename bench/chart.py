@@ -29,9 +29,14 @@ def main(source: str, target: str) -> None:
     for index, kind in enumerate(kinds):
         ax.bar(index, summary["cold_median"][kind], color=COLORS[kind], width=0.6)
         ax.scatter([index] * len(cold[kind]), cold[kind], color="black", s=8, alpha=0.6, zorder=3)
-        ax.text(index + 0.32, summary["cold_median"][kind],
-                f"median {summary['cold_median'][kind]:.0f}", ha="left", va="center",
-                fontsize=8)  # fmt: skip
+        ax.text(
+            index + 0.32,
+            summary["cold_median"][kind],
+            f"median {summary['cold_median'][kind]:.0f}",
+            ha="left",
+            va="center",
+            fontsize=8,
+        )
     ax.set_xlim(-0.5, 1.9)
     ax.set_xticks(range(2), [LABELS[k] for k in kinds])
     ax.set_title(f"cold start → first token (ms)\nratio {summary['cold_ratio_median']:.2f}×")
@@ -40,11 +45,17 @@ def main(source: str, target: str) -> None:
     width = 0.25
     for index, kind in enumerate(kinds):
         values = [summary[kind]["p50"], summary[kind]["p99"]]
-        ax.bar([x + index * width for x in (0, 1)], values, width, color=COLORS[kind],
-               label=LABELS[kind])  # fmt: skip
+        ax.bar(
+            [x + index * width for x in (0, 1)],
+            values,
+            width,
+            color=COLORS[kind],
+            label=LABELS[kind],
+        )
     direct = [summary["tokenvend"]["direct_p50"], summary["tokenvend"]["direct_p99"]]
-    ax.bar([x + 2 * width for x in (0, 1)], direct, width, color="#34a853",
-           label="fake Gemini, direct")  # fmt: skip
+    ax.bar(
+        [x + 2 * width for x in (0, 1)], direct, width, color="#34a853", label="fake Gemini, direct"
+    )
     ax.set_xticks([width, 1 + width], ["p50", "p99"])
     ax.set_title("warm latency (ms)")
     ax.legend(fontsize=8)
@@ -52,8 +63,13 @@ def main(source: str, target: str) -> None:
     ax = axes[2]
     for kind in kinds:
         levels = sorted(int(c) for c in summary[kind]["rps"])
-        ax.plot(levels, [summary[kind]["rps"][str(c)] for c in levels], marker="o",
-                color=COLORS[kind], label=LABELS[kind])  # fmt: skip
+        ax.plot(
+            levels,
+            [summary[kind]["rps"][str(c)] for c in levels],
+            marker="o",
+            color=COLORS[kind],
+            label=LABELS[kind],
+        )
     ax.set_xscale("log", base=2)
     ax.set_xticks([1, 8, 32], ["1", "8", "32"])
     ax.set_xlabel("concurrent clients")

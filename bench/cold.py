@@ -54,8 +54,10 @@ def main() -> None:
     for name in spawn:
         ratios = [a / b for a, b in zip(spawn[name], naive, strict=True)]
         request = f"{statistics.median(first_request[name]):.1f}" if name in trees else ""
-        print(f"| {name} | {statistics.median(spawn[name]):.0f} | {request} | "
-              f"{statistics.median(ratios):.2f}× |")  # fmt: skip
+        print(
+            f"| {name} | {statistics.median(spawn[name]):.0f} | {request} | "
+            f"{statistics.median(ratios):.2f}× |"
+        )
 
 
 if __name__ == "__main__":

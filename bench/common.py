@@ -46,9 +46,12 @@ class Fakes:
     @classmethod
     def start(cls) -> Fakes:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.fakes"], cwd=ROOT, stdout=subprocess.PIPE,
-            text=True, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "bench.fakes"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         assert process.stdout is not None
         urls = json.loads(process.stdout.readline())
         return cls(process, urls)
@@ -104,18 +107,22 @@ def function_environment(kind: str, fakes: Fakes, extra: Mapping[str, str] = {})
     environ.pop("GEMINI_API_KEY", None)
     environ.pop("PYTHONDONTWRITEBYTECODE", None)
     if kind == "tokenvend":
-        environ.update({
-            "TOKENVEND_PROFILE": "voice-assistant",
-            "TOKENVEND_GEMINI_ENDPOINT": fakes.urls["gemini"],
-            "TOKENVEND_API_KEY_SECRET": fakes.urls["secret"],
-            "TOKENVEND_SECRET_MANAGER_ENDPOINT": fakes.urls["secret_manager"],
-        })  # fmt: skip
+        environ.update(
+            {
+                "TOKENVEND_PROFILE": "voice-assistant",
+                "TOKENVEND_GEMINI_ENDPOINT": fakes.urls["gemini"],
+                "TOKENVEND_API_KEY_SECRET": fakes.urls["secret"],
+                "TOKENVEND_SECRET_MANAGER_ENDPOINT": fakes.urls["secret_manager"],
+            }
+        )
     else:
-        environ.update({
-            "NAIVE_GEMINI_ENDPOINT": fakes.urls["gemini"],
-            "NAIVE_API_KEY_SECRET": fakes.urls["secret"],
-            "NAIVE_SECRET_MANAGER_ENDPOINT": fakes.urls["secret_manager"],
-        })  # fmt: skip
+        environ.update(
+            {
+                "NAIVE_GEMINI_ENDPOINT": fakes.urls["gemini"],
+                "NAIVE_API_KEY_SECRET": fakes.urls["secret"],
+                "NAIVE_SECRET_MANAGER_ENDPOINT": fakes.urls["secret_manager"],
+            }
+        )
     environ.update(extra)
     return environ
 
@@ -138,9 +145,13 @@ def start_function(
     log_file = log_path.open("wb")
     started_at = time.perf_counter()
     process = subprocess.Popen(  # noqa: S603 - fixed paths inside the repository
-        command, cwd=tree, env=function_environment(kind, fakes, extra), stdout=log_file,
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        command,
+        cwd=tree,
+        env=function_environment(kind, fakes, extra),
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     return Function(kind, process, port, started_at, log_path, log_file)
 
 

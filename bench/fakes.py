@@ -50,9 +50,14 @@ def main() -> None:
     control = ThreadingHTTPServer(("127.0.0.1", 0), Control)
     control.daemon_threads = True
     port = control.server_address[1]
-    print(json.dumps({"gemini": gemini.url, "secret_manager": secrets.url,
-                      "control": f"http://127.0.0.1:{port}", "secret": SECRET,
-                      "api_key": API_KEY}), flush=True)  # fmt: skip
+    urls = {
+        "gemini": gemini.url,
+        "secret_manager": secrets.url,
+        "control": f"http://127.0.0.1:{port}",
+        "secret": SECRET,
+        "api_key": API_KEY,
+    }
+    print(json.dumps(urls), flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         control.serve_forever()
     sys.exit(0)

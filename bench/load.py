@@ -121,36 +121,52 @@ def run(function: Function, fakes: Fakes, clients: int, seconds: float, hostile:
     refused = hostile_results.statuses
     hostile_total = sum(refused.values())
     ok = (
-        failed == 0 and growth <= MAX_GROWTH and total > 0
-        and refused["403"] == hostile_total and peak_growth_mb <= MAX_PEAK_GROWTH_MB
-    )  # fmt: skip
-    print(f"make load: {clients} clients for {elapsed:.1f} s against 127.0.0.1 (gunicorn, "
-          f"one instance)\n")  # fmt: skip
+        failed == 0
+        and growth <= MAX_GROWTH
+        and total > 0
+        and refused["403"] == hostile_total
+        and peak_growth_mb <= MAX_PEAK_GROWTH_MB
+    )
+    print(
+        f"make load: {clients} clients for {elapsed:.1f} s against 127.0.0.1 (gunicorn, "
+        f"one instance)\n"
+    )
     print("| measure | value | pass when |")
     print("|---|---:|---|")
     print(f"| requests | {total} ({total / elapsed:.0f} req/s) | |")
     print(f"| failed requests | {failed} {dict(outcomes) if failed else ''} | 0 |")
-    print(f"| latency p50 / p99 / max (ms) | {percentile(all_latencies, 0.5):.1f} / "
-          f"{percentile(all_latencies, 0.99):.1f} / {max(all_latencies):.1f} | |")  # fmt: skip
+    print(
+        f"| latency p50 / p99 / max (ms) | {percentile(all_latencies, 0.5):.1f} / "
+        f"{percentile(all_latencies, 0.99):.1f} / {max(all_latencies):.1f} | |"
+    )
     print(f"| peak RSS, first {WINDOW_SECONDS:g} s (MB) | {first / 1024:.1f} | |")
     print(f"| peak RSS, last {WINDOW_SECONDS:g} s (MB) | {last / 1024:.1f} | |")
-    print(f"| RSS growth, first → last {WINDOW_SECONDS:g} s | {growth * 100:+.1f} % | "
-          f"≤ +{MAX_GROWTH * 100:g} % |")  # fmt: skip
+    print(
+        f"| RSS growth, first → last {WINDOW_SECONDS:g} s | {growth * 100:+.1f} % | "
+        f"≤ +{MAX_GROWTH * 100:g} % |"
+    )
     print(f"| peak RSS of the serving process (MB) | {peak_hwm / 1024:.1f} | |")
-    print(f"| peak RSS growth over the run (MB) | {peak_growth_mb:+.1f} | "
-          f"≤ +{MAX_PEAK_GROWTH_MB} |")  # fmt: skip
+    print(
+        f"| peak RSS growth over the run (MB) | {peak_growth_mb:+.1f} | ≤ +{MAX_PEAK_GROWTH_MB} |"
+    )
     if hostile:
         answer_ms = hostile_results.answer_ms or [0.0]
-        print(f"| hostile requests (refused 32 MiB / slow bodies) | {hostile_total} "
-              f"{dict(refused)} | all 403 |")  # fmt: skip
-        print(f"| hostile: ms to the answer p50 / max | {percentile(answer_ms, 0.5):.1f} / "
-              f"{max(answer_ms):.1f} | |")  # fmt: skip
+        print(
+            f"| hostile requests (refused 32 MiB / slow bodies) | {hostile_total} "
+            f"{dict(refused)} | all 403 |"
+        )
+        print(
+            f"| hostile: ms to the answer p50 / max | {percentile(answer_ms, 0.5):.1f} / "
+            f"{max(answer_ms):.1f} | |"
+        )
         print(
             f"| hostile: most body bytes sent before the answer (MB) | "
             f"{max(hostile_results.sent_before_answer or [0]) / 1024 / 1024:.1f} | |"
         )
-    print(f"| declared 100 MB, sent nothing: status, ms to the answer | {unsent[0]}, "
-          f"{unsent[1]:.1f} | |")  # fmt: skip
+    print(
+        f"| declared 100 MB, sent nothing: status, ms to the answer | {unsent[0]}, "
+        f"{unsent[1]:.1f} | |"
+    )
     print(f"| Secret Manager calls | {stats['secret_manager_calls']} | |")
     print(f"\n{'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -166,8 +167,12 @@ def secret_manager_calls(fakes: Fakes, seconds: float) -> dict[str, Any]:
             time.sleep(SHORT_TTL_SECONDS + 0.2)
             fakes.reset()
             statuses = burst(function.url, EXPIRY_BURST)
-            bursts.append({"calls": fakes.stats()["secret_manager_calls"],
-                           "ok": sum(status == 200 for status in statuses)})  # fmt: skip
+            bursts.append(
+                {
+                    "calls": fakes.stats()["secret_manager_calls"],
+                    "ok": sum(status == 200 for status in statuses),
+                }
+            )
         result["expiry_bursts"] = bursts
         # Sustained: one call per TTL window while 8 clients keep asking.
         fakes.reset()
@@ -197,8 +202,7 @@ def serve_and_measure(
         rates = {}
         for clients in CONCURRENCY:
             rates[str(clients)] = throughput(function.url, clients, seconds)
-            print(f"  {kind}: {clients} clients {rates[str(clients)]['rps']:.0f} req/s",
-                  flush=True)  # fmt: skip
+            print(f"  {kind}: {clients} clients {rates[str(clients)]['rps']:.0f} req/s", flush=True)
         worker = function.worker_pid()
         return {
             "warm_function_ms": samples["function"],
@@ -283,8 +287,10 @@ def table(raw: dict[str, Any], summary: dict[str, Any]) -> str:
         ),
     ]
     for clients in CONCURRENCY:
-        rows.append(f"| throughput, {clients} client{'s' if clients > 1 else ''} (req/s) | "
-                    f"{tv['rps'][clients]:.0f} | {nv['rps'][clients]:.0f} | | |")  # fmt: skip
+        rows.append(
+            f"| throughput, {clients} client{'s' if clients > 1 else ''} (req/s) | "
+            f"{tv['rps'][clients]:.0f} | {nv['rps'][clients]:.0f} | | |"
+        )
     rows += [
         (
             f"| failed requests (all throughput runs) | {tv['failures']:.0f} | "
@@ -347,16 +353,20 @@ def main() -> None:
         parser.error("--cold-runs must be at least 5")
     args.out.mkdir(parents=True, exist_ok=True)
     fakes = Fakes.start()
-    raw: dict[str, Any] = {"machine": machine(),
-                           "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}  # fmt: skip
+    raw: dict[str, Any] = {
+        "machine": machine(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
     try:
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("cold_start_ms", lambda: cold_start(fakes, args.cold_runs)),
-            *[(kind, lambda kind=kind: serve_and_measure(kind, fakes, args.warm_requests,
-                                                        args.seconds)) for kind in KINDS],
+            *[
+                (kind, partial(serve_and_measure, kind, fakes, args.warm_requests, args.seconds))
+                for kind in KINDS
+            ],
             ("secret_manager", lambda: secret_manager_calls(fakes, args.seconds)),
             ("quotas", lambda: quota_costs(fakes, args.quota_requests)),
-        ]  # fmt: skip
+        ]
         for name, step in steps:
             print(f"bench: {name} …", flush=True)
             raw[name] = step()
@@ -364,8 +374,10 @@ def main() -> None:
         fakes.stop()
     summary = summarize(raw)
     markdown = table(raw, summary)
-    header = (f"tokenvend `make bench`, {raw['date']}, {raw['machine']}; both functions under "
-              f"functions-framework's gunicorn, fakes on loopback.\n\n")  # fmt: skip
+    header = (
+        f"tokenvend `make bench`, {raw['date']}, {raw['machine']}; both functions under "
+        f"functions-framework's gunicorn, fakes on loopback.\n\n"
+    )
     (args.out / "bench.md").write_text(header + markdown + "\n")
     (args.out / "bench.json").write_text(
         json.dumps({"raw": rounded(raw), "summary": summary}) + "\n"
@@ -375,9 +387,14 @@ def main() -> None:
     chart_python = ROOT / ".venv-bench" / "bin" / "python"
     if chart_python.exists():
         subprocess.run(  # noqa: S603 - fixed paths inside the repository
-            [str(chart_python), str(ROOT / "bench" / "chart.py"), str(args.out / "bench.json"),
-             str(args.out / "bench.png")], check=True,
-        )  # fmt: skip
+            [
+                str(chart_python),
+                str(ROOT / "bench" / "chart.py"),
+                str(args.out / "bench.json"),
+                str(args.out / "bench.png"),
+            ],
+            check=True,
+        )
         print(f"\nwrote {args.out / 'bench.md'} and {args.out / 'bench.png'}")
     else:
         print(f"\nwrote {args.out / 'bench.md'} (no .venv-bench: chart skipped)")

@@ -92,10 +92,13 @@ def make_client(monkeypatch: pytest.MonkeyPatch, gemini: FakeGemini) -> AppFacto
 
     def build(profile: str = "voice-assistant", **environment: str) -> FlaskClient:
         for name in (
-            "TOKENVEND_API_KEY_SECRET", "TOKENVEND_SECRET_MANAGER_ENDPOINT", "GEMINI_API_KEY",
-            "TOKENVEND_POLICY_DIR", "TOKENVEND_API_KEY_TTL_SECONDS",
+            "TOKENVEND_API_KEY_SECRET",
+            "TOKENVEND_SECRET_MANAGER_ENDPOINT",
+            "GEMINI_API_KEY",
+            "TOKENVEND_POLICY_DIR",
+            "TOKENVEND_API_KEY_TTL_SECONDS",
             "TOKENVEND_GEMINI_TIMEOUT_SECONDS",
-        ):  # fmt: skip
+        ):
             monkeypatch.delenv(name, raising=False)
         defaults = {
             "TOKENVEND_PROFILE": profile,

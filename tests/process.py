@@ -32,9 +32,16 @@ class FunctionProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
-            str(FUNCTIONS_FRAMEWORK), "--source", str(ROOT / "main.py"), "--target", "mint_token",
-            "--host", "127.0.0.1", "--port", str(self.port),
-        ]  # fmt: skip
+            str(FUNCTIONS_FRAMEWORK),
+            "--source",
+            str(ROOT / "main.py"),
+            "--target",
+            "mint_token",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         if debug:
             command.append("--debug")
         else:

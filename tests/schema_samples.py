@@ -54,8 +54,10 @@ class _Sampler:
 
     def sample(self, node: Mapping[str, Any], depth: int) -> Any:
         while "$ref" in node:
-            node = {**self._defs[node["$ref"].rpartition("/")[2]],
-                    **{k: v for k, v in node.items() if k != "$ref"}}  # fmt: skip
+            node = {
+                **self._defs[node["$ref"].rpartition("/")[2]],
+                **{k: v for k, v in node.items() if k != "$ref"},
+            }
         if "const" in node:
             return node["const"]
         if "enum" in node:

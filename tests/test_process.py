@@ -45,16 +45,21 @@ def test_real_process_mints_a_token_with_the_key_from_secret_manager(
         assert preflight.status_code == 204
         chunked = http.client.HTTPConnection("127.0.0.1", function.port, timeout=10)
         chunked.request(
-            "POST", "/", body=iter([b"{" + b" " * 10000, b" " * 10000 + b"}"]),
+            "POST",
+            "/",
+            body=iter([b"{" + b" " * 10000, b" " * 10000 + b"}"]),
             headers={"Content-Type": "application/json", "Origin": ALLOWED_ORIGIN},
             encode_chunked=True,
-        )  # fmt: skip
+        )
         assert chunked.getresponse().status == 413
         pieces = http.client.HTTPConnection("127.0.0.1", function.port, timeout=10)
         pieces.request(
-            "POST", "/", body=iter([b'{"opt', b'ions"', b": {}}"]),
-            headers={"Content-Type": "application/json"}, encode_chunked=True,
-        )  # fmt: skip
+            "POST",
+            "/",
+            body=iter([b'{"opt', b'ions"', b": {}}"]),
+            headers={"Content-Type": "application/json"},
+            encode_chunked=True,
+        )
         assert pieces.getresponse().status == 200
     logged = [json.loads(line) for line in function.lines if line.startswith("{")]
     assert [entry["status"] for entry in logged if "status" in entry] == [200, 204, 413, 200]

@@ -8,6 +8,8 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Wall time for expiries and quota windows, monotonic time for deadlines and ages."""
+
     def now(self) -> datetime:
         """The current time as a timezone-aware UTC datetime."""
         ...
@@ -18,6 +20,8 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    """The machine's clocks; tests pass a clock they can set instead."""
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 

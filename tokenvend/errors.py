@@ -51,6 +51,8 @@ class PolicyError(ConfigurationError):
 
 
 class InvalidArgument(TokenvendError):
+    """The request body or its client options are malformed, unknown or outside the policy."""
+
     http_status = 400
     status = "INVALID_ARGUMENT"
     public_message = "invalid request"
@@ -58,6 +60,8 @@ class InvalidArgument(TokenvendError):
 
 
 class Unauthenticated(TokenvendError):
+    """The credential is missing, forged, expired or replayed (401, with ``WWW-Authenticate``)."""
+
     http_status = 401
     status = "UNAUTHENTICATED"
     public_message = "missing or invalid credential"
@@ -68,6 +72,8 @@ class Unauthenticated(TokenvendError):
 
 
 class PermissionDenied(TokenvendError):
+    """A valid credential whose account or app the policy does not allow."""
+
     http_status = 403
     status = "PERMISSION_DENIED"
     public_message = "permission denied"
@@ -83,6 +89,8 @@ class OriginNotAllowed(PermissionDenied):
 
 
 class MethodNotAllowed(TokenvendError):
+    """A request with a method other than POST or OPTIONS; ``Allow`` lists the ones accepted."""
+
     http_status = 405
     status = "METHOD_NOT_ALLOWED"
     public_message = "method not allowed"
@@ -97,6 +105,8 @@ class MethodNotAllowed(TokenvendError):
 
 
 class PayloadTooLarge(TokenvendError):
+    """The request body is over the limit, whether declared up front or found while reading."""
+
     http_status = 413
     status = "PAYLOAD_TOO_LARGE"
     public_message = "request body is too large"
@@ -116,6 +126,8 @@ class BodyTooSlow(TokenvendError):
 
 
 class UnsupportedMediaType(TokenvendError):
+    """A non-empty request body that is not declared as ``application/json``."""
+
     http_status = 415
     status = "UNSUPPORTED_MEDIA_TYPE"
     public_message = "send the request body as application/json (or send no body)"
@@ -144,6 +156,8 @@ class _RetryableError(TokenvendError):
 
 
 class ResourceExhausted(_RetryableError):
+    """Gemini answered 429 (the project's quota is used up); its ``Retry-After`` is passed on."""
+
     http_status = 429
     status = "RESOURCE_EXHAUSTED"
     public_message = "Gemini quota exhausted; retry later"
@@ -159,6 +173,8 @@ class QuotaExhausted(ResourceExhausted):
 
 
 class BadGateway(TokenvendError):
+    """Gemini answered with an error, a broken connection or something that is not a token."""
+
     http_status = 502
     status = "BAD_GATEWAY"
     public_message = "Gemini could not create a token"
@@ -166,6 +182,8 @@ class BadGateway(TokenvendError):
 
 
 class Unavailable(_RetryableError):
+    """Something needed is missing or unreachable: API key, Secret Manager, public keys, Gemini."""
+
     http_status = 503
     status = "UNAVAILABLE"
     public_message = "token service temporarily unavailable; retry later"
@@ -173,6 +191,8 @@ class Unavailable(_RetryableError):
 
 
 class DeadlineExceeded(TokenvendError):
+    """Gemini did not answer (or finish answering) within the minting deadline."""
+
     http_status = 504
     status = "DEADLINE_EXCEEDED"
     public_message = "Gemini did not answer in time"

@@ -14,6 +14,12 @@ from typing import Any, TextIO
 
 
 class StructuredLog:
+    """Writes each entry as one JSON line, under a lock so threads never interleave lines.
+
+    Without a stream it writes to the ``sys.stdout`` of the moment (pytest's capture swaps it).
+    Fields whose value is None are left out.
+    """
+
     def __init__(self, stream: TextIO | None = None, *, project_id: str | None = None) -> None:
         self._stream = stream
         self._project_id = project_id

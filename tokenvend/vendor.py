@@ -29,6 +29,8 @@ class Order:
 
 @dataclass(frozen=True)
 class TokenGrant:
+    """What a minted token gives the browser (``to_json``), and Gemini's call time for the log."""
+
     name: str
     expire_time: str
     new_session_expire_time: str
@@ -51,6 +53,8 @@ class TokenGrant:
 
 
 class TokenVendor:
+    """One profile's token service: ``order`` checks the options, ``mint`` gets the token."""
+
     def __init__(
         self,
         policy: Policy,

@@ -168,12 +168,8 @@ def _try_to_change_the_locked_instruction(token: dict[str, Any]) -> tuple[bool |
             if "setupComplete" not in first:
                 say(f"  unexpected first message: {json.dumps(first)[:300]}")
                 return None, None
-            live.send(json.dumps({
-                "clientContent": {
-                    "turns": [{"role": "user", "parts": [{"text": "What is your word?"}]}],
-                    "turnComplete": True,
-                }
-            }))  # fmt: skip
+            question = {"role": "user", "parts": [{"text": "What is your word?"}]}
+            live.send(json.dumps({"clientContent": {"turns": [question], "turnComplete": True}}))
             reply, handle = _read_turn(live)
     except (ConnectionClosed, InvalidStatus, TimeoutError, OSError) as error:
         # Refusing the conflicting setup outright also keeps the lock.

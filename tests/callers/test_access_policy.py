@@ -60,17 +60,21 @@ def test_google_callers_become_a_dataclass(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "path"),
     [
-        (("project_id: my-project-1", "project_id: My_Project"),
-         "access.callers.firebase.project_id"),
+        (
+            ("project_id: my-project-1", "project_id: My_Project"),
+            "access.callers.firebase.project_id",
+        ),
         (("project_id: my-project-1", "projectId: my-project-1"), "access.callers.firebase"),
         (("[example.com]", "['@example.com']"), "access.callers.firebase.allowed_email_domains[0]"),
         (("[Ada@example.com]", "[ada]"), "access.callers.firebase.allowed_emails[0]"),
         (('"123456789012"', "123456789012"), "access.app_check.project_number"),
         (('["1:123456789012:web:0a1b2c3d4e5f"]', "[]"), "access.app_check.app_ids"),
-        (("require_email_verified: true", "require_email_verified: yes please"),
-         "access.callers.firebase.require_email_verified"),
+        (
+            ("require_email_verified: true", "require_email_verified: yes please"),
+            "access.callers.firebase.require_email_verified",
+        ),
     ],
-)  # fmt: skip
+)
 def test_invalid_caller_settings_are_refused_at_their_path(
     tmp_path: Path, change: tuple[str, str], path: str
 ) -> None:

@@ -101,8 +101,11 @@ def test_firebase_caller_needs_both_tokens(
     assert post(client, None, id_token).status_code == 401
     assert post(client, app_check, id_token).status_code == 200
     entries = log_lines(capsys.readouterr().out)
-    assert [entry["reason"] for entry in entries] == ["credential_missing", "app_check_missing",
-                                                      "minted"]  # fmt: skip
+    assert [entry["reason"] for entry in entries] == [
+        "credential_missing",
+        "app_check_missing",
+        "minted",
+    ]
     assert entries[-1]["caller_kind"] == "firebase" and entries[-1]["app_id"] == APP_ID
 
 

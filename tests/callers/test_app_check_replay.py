@@ -88,9 +88,11 @@ def post(client: FlaskClient, token: str) -> TestResponse:
 
 
 def test_a_limited_use_token_mints_once_and_its_second_use_gets_401(
-    client: FlaskClient, app_check: FakeAppCheck, gemini: FakeGemini,
+    client: FlaskClient,
+    app_check: FakeAppCheck,
+    gemini: FakeGemini,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     token = KEY.sign(app_check_claims(jti="first"))
     assert post(client, token).status_code == 200
     replayed = post(client, token)
@@ -101,8 +103,10 @@ def test_a_limited_use_token_mints_once_and_its_second_use_gets_401(
     assert gemini.request_count == 2
     output = capsys.readouterr().out
     assert [line["reason"] for line in log_lines(output)] == [
-        "minted", "app_check_replayed", "minted"
-    ]  # fmt: skip
+        "minted",
+        "app_check_replayed",
+        "minted",
+    ]
     assert token not in output
 
 

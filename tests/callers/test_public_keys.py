@@ -139,7 +139,11 @@ def test_anonymous_profile_never_imports_the_token_verifiers() -> None:
         "print(sorted(loaded & set(sys.modules)))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert result.stdout.strip() == "[]"

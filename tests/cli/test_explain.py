@@ -36,12 +36,11 @@ def test_explain_prints_the_exact_request_body_with_the_key_elided() -> None:
         "bidiGenerateContentSetup": {
             "model": "models/gemini-3.8-live",
             "generationConfig": {"responseModalities": ["AUDIO"]},
-            "systemInstruction": {"parts": [{"text": "Always answer in English."}],
-                                  "role": "user"},
+            "systemInstruction": {"parts": [{"text": "Always answer in English."}], "role": "user"},
         },
         "fieldMask": "model,generationConfig.responseModalities,systemInstruction.parts,"
         "systemInstruction.role,generationConfig.temperature",
-    }  # fmt: skip
+    }
     assert "lifetime: 1800 s (30 min)" in text and "within 60 s" in text
     assert "free: topP, topK" in text and "temperature," not in text.split("free:")[1]
 
@@ -54,9 +53,11 @@ def freedom(text: str) -> dict[str, str]:
 
 def locked_policy(tmp_path: Path, config: str, plus: str) -> Path:
     return write_policy(
-        tmp_path, "locks", "  callers: anonymous\n",
+        tmp_path,
+        "locks",
+        "  callers: anonymous\n",
         live=f"live:\n  model: m1\n  config: {config}\n  lock: {{configured_plus: {plus}}}\n",
-    )  # fmt: skip
+    )
 
 
 def lock_warnings(policy: Policy) -> list[str]:
@@ -122,18 +123,26 @@ def test_unconstrained_profile_says_the_browser_chooses_everything() -> None:
 
 def test_each_risky_choice_gets_its_warning(tmp_path: Path) -> None:
     path = write_policy(
-        tmp_path, "risky", "  callers: anonymous\n",
-        live="live:\n  model: m1\n  config: {temperature: 0.5}\n"
-             "  lock: {configured_plus: [temperature, topP]}\n",
-    )  # fmt: skip
+        tmp_path,
+        "risky",
+        "  callers: anonymous\n",
+        live=(
+            "live:\n  model: m1\n  config: {temperature: 0.5}\n"
+            "  lock: {configured_plus: [temperature, topP]}\n"
+        ),
+    )
     text = path.read_text().replace("uses: 1", "uses: 0")
     text = text.replace("expire_after_seconds: 600", "expire_after_seconds: 7200")
     path.write_text(text)
     warnings = dict(policy_warnings(load_policy(path)))
     assert set(warnings) == {
-        "access.callers", "token.uses", "token.expire_after_seconds", "access.allowed_origins",
-        "live.lock.configured_plus", "live.model",
-    }  # fmt: skip
+        "access.callers",
+        "token.uses",
+        "token.expire_after_seconds",
+        "access.allowed_origins",
+        "live.lock.configured_plus",
+        "live.model",
+    }
     assert "temperature is configured" in warnings["live.lock.configured_plus"]
     assert "localhost:5173" in warnings["access.allowed_origins"]
 

@@ -97,8 +97,14 @@ def test_the_page_shows_both_transcriptions_as_they_arrive(journey: Journey) -> 
 
 def test_the_voice_session_record_and_screenshots_are_written(journey: Journey) -> None:
     record = json.loads((OUTPUT / "voice-session.json").read_text())
-    for key in ("audio_chunks", "audio_mime_types", "non_silent_chunks", "played_audio_ms",
-                "reconnected_with_handle", "tokens_minted"):  # fmt: skip
+    for key in (
+        "audio_chunks",
+        "audio_mime_types",
+        "non_silent_chunks",
+        "played_audio_ms",
+        "reconnected_with_handle",
+        "tokens_minted",
+    ):
         assert key in record
     for name in ("voice-listening.png", "voice-resumed.png"):
         screenshot = OUTPUT / name

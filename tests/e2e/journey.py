@@ -168,8 +168,13 @@ def _require_prerequisites() -> None:
 
 def _text_visit(name: str, site: StaticSite) -> dict[str, Any]:
     screenshot = str(OUTPUT / f"{name}-origin.png")
-    return {"name": name, "kind": "text", "url": f"{site.origin}/", "prompt": PROMPT,
-            "screenshots": {"done": screenshot}}  # fmt: skip
+    return {
+        "name": name,
+        "kind": "text",
+        "url": f"{site.origin}/",
+        "prompt": PROMPT,
+        "screenshots": {"done": screenshot},
+    }
 
 
 def _voice_visit(site: StaticSite) -> dict[str, Any]:
@@ -182,8 +187,12 @@ def _drive_browser(microphone: Path, visit: dict[str, Any]) -> dict[str, Any]:
     plan = {"executablePath": CHROMIUM, "fakeMicrophone": str(microphone), "visits": [visit]}
     result = subprocess.run(
         ["node", str(HERE / "browser.mjs"), json.dumps(plan)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
     assert result.returncode == 0, f"browser driver failed:\n{result.stderr}"
     seen: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])[visit["name"]]
     return seen
@@ -198,7 +207,12 @@ def _run_node_client(function_url: str, live_base_url: str) -> subprocess.Comple
     }
     result = subprocess.run(
         ["node", "--test", "--test-reporter=spec"],
-        capture_output=True, text=True, timeout=120, cwd=NODE_CLIENT, env=environment, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=NODE_CLIENT,
+        env=environment,
+        check=False,
+    )
     (OUTPUT / "node-client.log").write_text(result.stdout + result.stderr)
     return result

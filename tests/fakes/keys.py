@@ -60,9 +60,13 @@ class SigningKey:
     def jwk(self) -> dict[str, str]:
         numbers = self.private_key.public_key().public_numbers()
         return {
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
-            "n": _b64_int(numbers.n), "e": _b64_int(numbers.e),
-        }  # fmt: skip
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": self.kid,
+            "n": _b64_int(numbers.n),
+            "e": _b64_int(numbers.e),
+        }
 
     def sign(self, claims: dict[str, Any], *, kid: str | None = None, **header: Any) -> str:
         headers = {"kid": kid or self.kid, **header}
@@ -89,21 +93,30 @@ def times(now: float | None = None, *, expires_in: int = 3600) -> dict[str, int]
 
 def firebase_claims(**overrides: Any) -> dict[str, Any]:
     claims = {
-        "iss": f"https://securetoken.google.com/{FIREBASE_PROJECT}", "aud": FIREBASE_PROJECT,
-        "sub": "firebase-uid-0042", "auth_time": int(time.time()) - 900,
-        "email": "ada@example.com", "email_verified": True,
-        "firebase": {"sign_in_provider": "password"}, **times(),
-    }  # fmt: skip
+        "iss": f"https://securetoken.google.com/{FIREBASE_PROJECT}",
+        "aud": FIREBASE_PROJECT,
+        "sub": "firebase-uid-0042",
+        "auth_time": int(time.time()) - 900,
+        "email": "ada@example.com",
+        "email_verified": True,
+        "firebase": {"sign_in_provider": "password"},
+        **times(),
+    }
     claims.update(overrides)
     return claims
 
 
 def google_claims(**overrides: Any) -> dict[str, Any]:
     claims = {
-        "iss": "https://accounts.google.com", "aud": GOOGLE_CLIENT_ID, "azp": GOOGLE_CLIENT_ID,
-        "sub": "109876543210987654321", "email": "ops@example.com", "email_verified": True,
-        "hd": "example.com", **times(),
-    }  # fmt: skip
+        "iss": "https://accounts.google.com",
+        "aud": GOOGLE_CLIENT_ID,
+        "azp": GOOGLE_CLIENT_ID,
+        "sub": "109876543210987654321",
+        "email": "ops@example.com",
+        "email_verified": True,
+        "hd": "example.com",
+        **times(),
+    }
     claims.update(overrides)
     return claims
 
@@ -112,8 +125,9 @@ def app_check_claims(**overrides: Any) -> dict[str, Any]:
     claims = {
         "iss": f"https://firebaseappcheck.googleapis.com/{PROJECT_NUMBER}",
         "aud": [f"projects/{PROJECT_NUMBER}", f"projects/{FIREBASE_PROJECT}"],
-        "sub": APP_ID, **times(),
-    }  # fmt: skip
+        "sub": APP_ID,
+        **times(),
+    }
     claims.update(overrides)
     return claims
 

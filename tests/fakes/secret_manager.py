@@ -47,8 +47,13 @@ class FakeSecretManager(LoopbackServer):
             self.calls += 1
             if self._failures:
                 code = self._failures.popleft()
-                return code, {"error": {"code": code, "message": f"fake {code}",
-                                        "status": _STATUS_NAMES.get(code, "UNKNOWN")}}  # fmt: skip
+                return code, {
+                    "error": {
+                        "code": code,
+                        "message": f"fake {code}",
+                        "status": _STATUS_NAMES.get(code, "UNKNOWN"),
+                    }
+                }
         versions = self.secrets.get(secret, [])
         number = len(versions) if version == "latest" else int(version)
         if not 1 <= number <= len(versions):

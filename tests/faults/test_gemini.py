@@ -57,20 +57,26 @@ def test_upstream_flapping_between_5xx_and_success_retries_once_per_request(
     make_client: AppFactory, gemini: FakeGemini, capfd: pytest.CaptureFixture[str]
 ) -> None:
     client = make_client(TOKENVEND_GEMINI_TIMEOUT_SECONDS=str(DEADLINE_SECONDS))
-    gemini.answer(
-        status(503), TOKEN,  # one failure, then the retry succeeds
-        status(500), status(502),  # two in a row: the retry is spent
-        TOKEN,
-        status(503), status(503),
-        TOKEN,
-    )  # fmt: skip
+    answers_per_request = [
+        (status(503), TOKEN),  # one failure, then the retry succeeds
+        (status(500), status(502)),  # two in a row: the retry is spent
+        (TOKEN,),
+        (status(503), status(503)),
+        (TOKEN,),
+    ]
+    gemini.answer(*(answer for answers in answers_per_request for answer in answers))
     results = [post(client) for _ in range(5)]
     assert [code for code, _, _ in results] == [200, 502, 200, 502, 200]
     assert len(gemini.requests) == 8
     for code, body, _ in results:
         if code == 502:
-            assert body == {"error": {"code": 502, "status": "BAD_GATEWAY",
-                                      "message": "Gemini could not create a token"}}  # fmt: skip
+            assert body == {
+                "error": {
+                    "code": 502,
+                    "status": "BAD_GATEWAY",
+                    "message": "Gemini could not create a token",
+                }
+            }
     output = capfd.readouterr()
     reasons = [entry["reason"] for entry in log_lines(output.out) if "status" in entry]
     assert reasons == ["minted", "upstream_502", "minted", "upstream_503", "minted"]
@@ -90,8 +96,10 @@ def test_connection_reset_mid_response_is_retried_once_then_a_bad_gateway(
     assert len(gemini.requests) == 5
     output = capfd.readouterr()
     assert [e["reason"] for e in log_lines(output.out) if "status" in e] == [
-        "minted", "upstream_broken", "minted",
-    ]  # fmt: skip
+        "minted",
+        "upstream_broken",
+        "minted",
+    ]
     assert_nothing_leaked(output.out + output.err, API_KEY, *gemini.minted)
 
 

@@ -67,9 +67,13 @@ def test_secret_manager_failing_during_a_refresh_serves_every_concurrent_request
         SecretManagerKey(SECRET_VERSION, endpoint=secret_manager.url, log=log_capture.log)
     )
     cache = CachedApiKey(
-        fetch, clock=clock, log=log_capture.log, ttl_seconds=600, grace_seconds=3600,
+        fetch,
+        clock=clock,
+        log=log_capture.log,
+        ttl_seconds=600,
+        grace_seconds=3600,
         retry_after_failure_seconds=10,
-    )  # fmt: skip
+    )
     fetch.gate.set()
     assert cache.api_key() == API_KEY
     fetch.gate.clear()
@@ -213,10 +217,12 @@ def test_certificate_outage_on_a_cold_instance_is_a_503_for_all_within_the_fetch
 ) -> None:
     write_policy(tmp_path, "members", FIREBASE_CALLERS)
     environment = instance_environment(
-        gemini, TOKENVEND_PROFILE="members", TOKENVEND_POLICY_DIR=str(tmp_path),
+        gemini,
+        TOKENVEND_PROFILE="members",
+        TOKENVEND_POLICY_DIR=str(tmp_path),
         TOKENVEND_FIREBASE_CERTS_URL=f"{black_hole}/firebase",
         TOKENVEND_KEY_FETCH_TIMEOUT_SECONDS=str(KEY_FETCH_TIMEOUT_SECONDS),
-    )  # fmt: skip
+    )
     endpoint = build_endpoint(Settings.from_environ(environment), clock)
     token = FIREBASE_KEY.sign(firebase_claims())
     results = post_concurrently(serve(app_for(endpoint)), 10, {"Authorization": f"Bearer {token}"})

@@ -23,9 +23,13 @@ def cached(
     fetch: SecretManagerKey, clock: FakeClock, log: LogCapture, ttl_seconds: float = 600
 ) -> CachedApiKey:
     return CachedApiKey(
-        fetch, clock=clock, log=log.log, ttl_seconds=ttl_seconds, grace_seconds=3600,
+        fetch,
+        clock=clock,
+        log=log.log,
+        ttl_seconds=ttl_seconds,
+        grace_seconds=3600,
         retry_after_failure_seconds=10,
-    )  # fmt: skip
+    )
 
 
 def test_secret_without_google_credentials_stops_cold_start_saying_how_to_log_in(

@@ -47,10 +47,8 @@ def test_seed_case_2_lock_all_sends_setup_and_no_field_mask() -> None:
 
 
 def test_seed_case_3_configured_plus_temperature_masks_configured_fields_and_temperature() -> None:
-    expected = (
-        "{" + TIMES + ',"uses":3,' + SEED_SETUP
-        + ',"fieldMask":"' + SEED_MASK + ',generationConfig.temperature"}'
-    )  # fmt: skip
+    mask = SEED_MASK + ",generationConfig.temperature"
+    expected = "{" + TIMES + ',"uses":3,' + SEED_SETUP + ',"fieldMask":"' + mask + '"}'
     assert seed_body("case-3-configured-plus-temperature.yaml") == expected
 
 
@@ -206,8 +204,13 @@ def test_newest_setup_fields_follow_proactivity_in_the_sdks_order() -> None:
     }
     setup = body_for(in_wire_order(config))["bidiGenerateContentSetup"]
     assert list(setup) == [
-        "model", "proactivity", "historyConfig", "avatarConfig", "safetySettings", "labels",
-    ]  # fmt: skip
+        "model",
+        "proactivity",
+        "historyConfig",
+        "avatarConfig",
+        "safetySettings",
+        "labels",
+    ]
     assert body_for(in_wire_order(config))["fieldMask"] == (
         "model,proactivity.proactiveVideo,historyConfig.initialHistoryInClientContent,"
         "avatarConfig.avatarName,safetySettings,labels.team"

@@ -80,16 +80,32 @@ def test_shut_down_model_says_when(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("config", "field", "advice"),
     [
-        pytest.param("{responseModalities: [TEXT]}", "responseModalities",
-                     "outputAudioTranscription", id="text_modality"),
-        pytest.param("{thinkingConfig: {thinkingLevel: LOW}}", "thinkingConfig",
-                     "remove thinkingConfig", id="thinking_config"),
-        pytest.param("{enableAffectiveDialog: true}", "enableAffectiveDialog",
-                     "removed from the API", id="affective_dialog"),
-        pytest.param("{proactivity: {proactiveAudio: false}}", "proactivity.proactiveAudio",
-                     "always on", id="proactive_audio_off"),
+        pytest.param(
+            "{responseModalities: [TEXT]}",
+            "responseModalities",
+            "outputAudioTranscription",
+            id="text_modality",
+        ),
+        pytest.param(
+            "{thinkingConfig: {thinkingLevel: LOW}}",
+            "thinkingConfig",
+            "remove thinkingConfig",
+            id="thinking_config",
+        ),
+        pytest.param(
+            "{enableAffectiveDialog: true}",
+            "enableAffectiveDialog",
+            "removed from the API",
+            id="affective_dialog",
+        ),
+        pytest.param(
+            "{proactivity: {proactiveAudio: false}}",
+            "proactivity.proactiveAudio",
+            "always on",
+            id="proactive_audio_off",
+        ),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("model", ["gemini-3.8-live", "gemini-3.8-live-extended-thinking"])
 def test_3_8_models_refuse_what_the_migration_guide_removed(
     tmp_path: Path, model: str, config: str, field: str, advice: str
@@ -116,24 +132,29 @@ def test_proactive_audio_true_is_accepted_by_3_8(tmp_path: Path) -> None:
 
 def test_legacy_preview_takes_thinking_level_not_budget(tmp_path: Path) -> None:
     model = "gemini-3.1-flash-live-preview"
-    ok = write_policy(tmp_path, "ok", ANONYMOUS,
-                      live=live(model, "{thinkingConfig: {thinkingLevel: MINIMAL}}"))  # fmt: skip
+    ok = write_policy(
+        tmp_path, "ok", ANONYMOUS, live=live(model, "{thinkingConfig: {thinkingLevel: MINIMAL}}")
+    )
     assert load_policy(ok).live is not None
     found = problems(tmp_path, live(model, "{thinkingConfig: {thinkingBudget: 512}}"))
     assert "use thinkingConfig.thinkingLevel" in found["live.config.thinkingConfig.thinkingBudget"]
 
 
 def test_client_option_choosing_a_retired_model_is_refused(tmp_path: Path) -> None:
-    extra = ("client_options:\n  model:\n    field: model\n"
-             "    allowed: [gemini-3.8-live, gemini-live-2.5-flash-preview]\n")  # fmt: skip
+    extra = (
+        "client_options:\n  model:\n    field: model\n"
+        "    allowed: [gemini-3.8-live, gemini-live-2.5-flash-preview]\n"
+    )
     found = problems(tmp_path, live("gemini-3.8-live"), extra)
     message = found["client_options.model.allowed[1]"]
     assert "gemini-live-2.5-flash-preview was shut down on 2025-12-09" in message
 
 
 def test_client_option_producing_a_rejected_value_is_refused(tmp_path: Path) -> None:
-    extra = ("client_options:\n  output:\n    field: responseModalities\n"
-             "    allowed: [[AUDIO], [TEXT]]\n")  # fmt: skip
+    extra = (
+        "client_options:\n  output:\n    field: responseModalities\n"
+        "    allowed: [[AUDIO], [TEXT]]\n"
+    )
     found = problems(tmp_path, live("gemini-3.8-live", "{}"), extra)
     assert set(found) == {"client_options.output.allowed[1]"}
     assert (
@@ -151,9 +172,12 @@ def test_unknown_model_is_accepted_with_a_warning_that_names_it(tmp_path: Path) 
 def test_validate_strict_refuses_an_unknown_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_policy(tmp_path, "profile", "  callers: anonymous\n  app_check: "
-                        "{project_number: '1', app_ids: ['1:1:web:ab']}\n",
-                        live=live("gemini-9-live"))  # fmt: skip
+    path = write_policy(
+        tmp_path,
+        "profile",
+        "  callers: anonymous\n  app_check: {project_number: '1', app_ids: ['1:1:web:ab']}\n",
+        live=live("gemini-9-live"),
+    )
     assert main(["validate", str(path)]) == 0
     assert "gemini-9-live is not in the model catalogue" in capsys.readouterr().out
     assert main(["validate", "--strict", str(path)]) == 1
@@ -167,8 +191,10 @@ def test_explain_shows_the_model_status_and_its_defaults(tmp_path: Path) -> None
 
 
 def test_explain_shows_the_status_of_every_model_an_option_may_choose(tmp_path: Path) -> None:
-    extra = ("client_options:\n  model:\n    field: model\n"
-             "    allowed: [gemini-3.8-live, gemini-3.1-flash-live-preview]\n")  # fmt: skip
+    extra = (
+        "client_options:\n  model:\n    field: model\n"
+        "    allowed: [gemini-3.8-live, gemini-3.1-flash-live-preview]\n"
+    )
     path = write_policy(tmp_path, "profile", ANONYMOUS, live=live("gemini-3.8-live"), extra=extra)
     text = explain(load_policy(path), datetime(2026, 11, 26, tzinfo=UTC))
     assert "Models\n  gemini-3.8-live: stable" in text

@@ -55,8 +55,15 @@ def test_a_huge_duplicate_key_is_named_in_a_bounded_message(tmp_path: Path) -> N
     assert "appears twice" in problem and len(problem) < 200
 
 
-@pytest.mark.parametrize("origin", ["https://app.example.com:0443", "https://app.example.com:0",
-                                    "http://localhost:99999", "http://[::1]:070000"])  # fmt: skip
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://app.example.com:0443",
+        "https://app.example.com:0",
+        "http://localhost:99999",
+        "http://[::1]:070000",
+    ],
+)
 def test_an_origin_with_a_port_no_browser_sends_is_refused(tmp_path: Path, origin: str) -> None:
     text = VALID.replace("[https://app.example.com]", f"['{origin}']")
     assert "access.allowed_origins[0]" in problems_of(write(tmp_path, text))

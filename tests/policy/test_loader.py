@@ -188,9 +188,12 @@ def test_schema_problems_and_cross_field_problems_are_reported_together(tmp_path
     text = text.replace("{public: true}", "{public: maybe, min_instances: 11}")
     problems = problems_of(write(tmp_path, text))
     assert set(problems) == {
-        "token.uses", "token.new_session_expire_after_seconds", "access.allowed_origins[0]",
-        "deploy.public", "deploy.min_instances",
-    }  # fmt: skip
+        "token.uses",
+        "token.new_session_expire_after_seconds",
+        "access.allowed_origins[0]",
+        "deploy.public",
+        "deploy.min_instances",
+    }
     window = problems["token.new_session_expire_after_seconds"]
     assert "at most expire_after_seconds (600)" in window
     assert "max_instances (10)" in problems["deploy.min_instances"]
@@ -201,13 +204,15 @@ def test_schema_problems_and_cross_field_problems_are_reported_together(tmp_path
     [
         ("expire_after_seconds: 600", "expire_after_seconds: soon"),
         ("new_session_expire_after_seconds: 60", "new_session_expire_after_seconds: [1]"),
-        ("token: {uses: 1, expire_after_seconds: 600, new_session_expire_after_seconds: 60}",
-         "token: 5"),
+        (
+            "token: {uses: 1, expire_after_seconds: 600, new_session_expire_after_seconds: 60}",
+            "token: 5",
+        ),
         ("deploy: {public: true}", "deploy: {public: true, max_instances: many}"),
         ("[https://app.example.com]", "[5]"),
         ("callers: anonymous", "callers: anonymous\n  app_check: {project_number: 12}"),
     ],
-)  # fmt: skip
+)
 def test_cross_field_rule_is_skipped_when_a_part_it_reads_is_invalid(
     tmp_path: Path, change: tuple[str, str]
 ) -> None:
@@ -235,9 +240,13 @@ def test_deploy_defaults_are_the_dataclass_defaults(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "words"),
-    [(".nan", "not a number JSON can carry"), ("-.inf", "not a number JSON can carry"),
-     ("!!binary aGk=", "no JSON form"), ("!!set {0.5}", "no JSON form")],
-)  # fmt: skip
+    [
+        (".nan", "not a number JSON can carry"),
+        ("-.inf", "not a number JSON can carry"),
+        ("!!binary aGk=", "no JSON form"),
+        ("!!set {0.5}", "no JSON form"),
+    ],
+)
 def test_yaml_values_json_cannot_carry_are_refused_with_their_line(
     tmp_path: Path, value: str, words: str
 ) -> None:

@@ -59,9 +59,11 @@ def client(make_client: AppFactory, tmp_path: Path) -> FlaskClient:
 
 def post(client: FlaskClient, options: dict[str, Any]) -> TestResponse:
     return client.post(
-        "/", data=json.dumps({"options": options}), content_type="application/json",
+        "/",
+        data=json.dumps({"options": options}),
+        content_type="application/json",
         headers={"Origin": ALLOWED_ORIGIN},
-    )  # fmt: skip
+    )
 
 
 def sent_setup(gemini: FakeGemini) -> dict[str, Any]:
@@ -80,16 +82,22 @@ def test_chosen_values_enter_the_setup_and_are_locked_by_the_field_mask(
     assert body["bidiGenerateContentSetup"] == {
         "model": "models/gemini-3.8-live-extended-thinking",
         "generationConfig": {
-            "responseModalities": ["AUDIO"], "temperature": 0.5, "topK": 20,
+            "responseModalities": ["AUDIO"],
+            "temperature": 0.5,
+            "topK": 20,
             "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Puck"}}},
         },
         "systemInstruction": {"parts": [{"text": "Be brief."}], "role": "user"},
-    }  # fmt: skip
+    }
     assert body["fieldMask"].split(",") == [
-        "model", "generationConfig.responseModalities", "generationConfig.temperature",
-        "generationConfig.topK", "generationConfig.speechConfig", "systemInstruction.parts",
+        "model",
+        "generationConfig.responseModalities",
+        "generationConfig.temperature",
+        "generationConfig.topK",
+        "generationConfig.speechConfig",
+        "systemInstruction.parts",
         "systemInstruction.role",
-    ]  # fmt: skip
+    ]
     assert response.get_json()["model"] == "models/gemini-3.8-live-extended-thinking"
 
 
@@ -106,47 +114,101 @@ def test_options_left_out_take_their_defaults_or_the_configured_value(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        pytest.param({"voice": "Zephyr"}, "option 'voice' must be one of: Kore, Puck",
-                     id="value_not_in_the_list"),
-        pytest.param({"temperature": 1.5}, "option 'temperature' must be a number from 0.2 to 1",
-                     id="number_out_of_range"),
-        pytest.param({"temperature": True}, "option 'temperature' must be a number",
-                     id="boolean_is_not_a_number"),
-        pytest.param({"temperature": "0.5"}, "option 'temperature' must be a number",
-                     id="string_is_not_a_number"),
-        pytest.param({"topK": 2.5}, "option 'topK' must be a whole number from 1 to 40",
-                     id="fraction_for_an_integer_field"),
-        pytest.param({"speed": 2}, "unknown option 'speed'; this profile accepts: voice, "
-                     "temperature, topK, model", id="unknown_option"),
-        pytest.param({"systemInstruction": "Be evil."}, "unknown option 'systemInstruction'",
-                     id="system_instruction_is_not_an_option_here"),
-        pytest.param({"model": "gemini-2.5-pro"}, "option 'model' must be one of: "
-                     "gemini-3.8-live, gemini-3.8-live-extended-thinking",
-                     id="model_not_in_the_list"),
-        pytest.param({"voice": "Puck"}, "option 'temperature' is required; send a number "
-                     "from 0.2 to 1", id="option_without_default_missing"),
-        pytest.param({"temperature": float("nan")}, "option 'temperature' must be a number",
-                     id="nan_is_not_a_number"),
-        pytest.param({"temperature": float("inf")}, "option 'temperature' must be a number",
-                     id="infinity_is_out_of_every_range"),
-        pytest.param({"topK": float("-inf")}, "option 'topK' must be a whole number",
-                     id="minus_infinity_is_out_of_every_range"),
-        pytest.param({"temperature": None}, "option 'temperature' must be a number",
-                     id="null_is_not_a_number"),
-        pytest.param({"temperature": [0.5]}, "option 'temperature' must be a number",
-                     id="list_is_not_a_number"),
-        pytest.param({"topK": 10**400}, "option 'topK' must be a whole number from 1 to 40",
-                     id="huge_integer_is_out_of_range"),
-        pytest.param({"topK": False}, "option 'topK' must be a whole number",
-                     id="boolean_is_not_an_integer"),
-        pytest.param({"voice": 1}, "option 'voice' must be one of: Kore, Puck",
-                     id="number_where_only_strings_are_allowed"),
-        pytest.param({"voice": ["Kore"]}, "option 'voice' must be one of: Kore, Puck",
-                     id="list_holding_an_allowed_string"),
-        pytest.param({"voice": "kore"}, "option 'voice' must be one of: Kore, Puck",
-                     id="allowed_value_in_another_case"),
+        pytest.param(
+            {"voice": "Zephyr"},
+            "option 'voice' must be one of: Kore, Puck",
+            id="value_not_in_the_list",
+        ),
+        pytest.param(
+            {"temperature": 1.5},
+            "option 'temperature' must be a number from 0.2 to 1",
+            id="number_out_of_range",
+        ),
+        pytest.param(
+            {"temperature": True},
+            "option 'temperature' must be a number",
+            id="boolean_is_not_a_number",
+        ),
+        pytest.param(
+            {"temperature": "0.5"},
+            "option 'temperature' must be a number",
+            id="string_is_not_a_number",
+        ),
+        pytest.param(
+            {"topK": 2.5},
+            "option 'topK' must be a whole number from 1 to 40",
+            id="fraction_for_an_integer_field",
+        ),
+        pytest.param(
+            {"speed": 2},
+            "unknown option 'speed'; this profile accepts: voice, temperature, topK, model",
+            id="unknown_option",
+        ),
+        pytest.param(
+            {"systemInstruction": "Be evil."},
+            "unknown option 'systemInstruction'",
+            id="system_instruction_is_not_an_option_here",
+        ),
+        pytest.param(
+            {"model": "gemini-2.5-pro"},
+            "option 'model' must be one of: gemini-3.8-live, gemini-3.8-live-extended-thinking",
+            id="model_not_in_the_list",
+        ),
+        pytest.param(
+            {"voice": "Puck"},
+            "option 'temperature' is required; send a number from 0.2 to 1",
+            id="option_without_default_missing",
+        ),
+        pytest.param(
+            {"temperature": float("nan")},
+            "option 'temperature' must be a number",
+            id="nan_is_not_a_number",
+        ),
+        pytest.param(
+            {"temperature": float("inf")},
+            "option 'temperature' must be a number",
+            id="infinity_is_out_of_every_range",
+        ),
+        pytest.param(
+            {"topK": float("-inf")},
+            "option 'topK' must be a whole number",
+            id="minus_infinity_is_out_of_every_range",
+        ),
+        pytest.param(
+            {"temperature": None},
+            "option 'temperature' must be a number",
+            id="null_is_not_a_number",
+        ),
+        pytest.param(
+            {"temperature": [0.5]},
+            "option 'temperature' must be a number",
+            id="list_is_not_a_number",
+        ),
+        pytest.param(
+            {"topK": 10**400},
+            "option 'topK' must be a whole number from 1 to 40",
+            id="huge_integer_is_out_of_range",
+        ),
+        pytest.param(
+            {"topK": False}, "option 'topK' must be a whole number", id="boolean_is_not_an_integer"
+        ),
+        pytest.param(
+            {"voice": 1},
+            "option 'voice' must be one of: Kore, Puck",
+            id="number_where_only_strings_are_allowed",
+        ),
+        pytest.param(
+            {"voice": ["Kore"]},
+            "option 'voice' must be one of: Kore, Puck",
+            id="list_holding_an_allowed_string",
+        ),
+        pytest.param(
+            {"voice": "kore"},
+            "option 'voice' must be one of: Kore, Puck",
+            id="allowed_value_in_another_case",
+        ),
     ],
-)  # fmt: skip
+)
 def test_disallowed_option_gets_400_naming_the_option_and_what_is_allowed(
     client: FlaskClient, gemini: FakeGemini, options: dict[str, Any], message: str
 ) -> None:
@@ -186,14 +248,19 @@ def test_what_a_field_accepts_is_known_at_load_time(tmp_path: Path) -> None:
         "           maximum: 8000}\n"
         "  silence:\n    field: realtimeInputConfig.automaticActivityDetection.silenceDurationMs\n"
         "    minimum: 100\n    maximum: 2000\n    default: 500.0\n"
-    )  # fmt: skip
-    policy = load_policy(write_policy(tmp_path, "picker", ANONYMOUS, extra=OPTIONS + nested,
-                                      live=LIVE))  # fmt: skip
+    )
+    policy = load_policy(
+        write_policy(tmp_path, "picker", ANONYMOUS, extra=OPTIONS + nested, live=LIVE)
+    )
     integer_only = {option.name: option.integer_only for option in policy.client_options}
     assert integer_only == {
-        "voice": False, "temperature": False, "topK": True, "model": False, "window": True,
+        "voice": False,
+        "temperature": False,
+        "topK": True,
+        "model": False,
+        "window": True,
         "silence": True,
-    }  # fmt: skip
+    }
     silence = policy.client_options[-1]
     assert silence.default == 500 and type(silence.default) is int
 
@@ -211,8 +278,9 @@ def test_requests_and_explain_read_only_the_loaded_policy_never_the_schema(
     monkeypatch.setattr(tokenvend.policy.schema, "SCHEMA_PATH", tmp_path / "no-schema-here.json")
     monkeypatch.setattr(tokenvend.policy.schema._Checker, "check", schema_checked)
     assert [describe_allowed(option) for option in policy.client_options][1:3] == [
-        "a number from 0.2 to 1", "a whole number from 1 to 40",
-    ]  # fmt: skip
+        "a number from 0.2 to 1",
+        "a whole number from 1 to 40",
+    ]
     live = apply_options(policy.live, policy.client_options, {"temperature": 0.3, "topK": 7})
     assert live is not None and live.config["topK"] == 7
     with pytest.raises(InvalidArgument, match="whole number"):
@@ -242,31 +310,24 @@ def option(body: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("body", "path", "words"),
+    ("body", "key", "words"),
     [
-        ("field: temperature\nallowed: [0.5, 3]", "client_options.pick.allowed[1]",
-         "at most 2"),
-        ("field: speechConfig.voice\nallowed: [Kore]", "client_options.pick.allowed[0]",
-         "unknown key"),
-        ("field: colour\nallowed: [red]", "client_options.pick.field", "model, or a"),
-        ("field: temperature\nminimum: 0.8\nmaximum: 0.2", "client_options.pick.minimum",
-         "at most maximum"),
-        ("field: temperature\nminimum: 0\nmaximum: 1\ndefault: 2", "client_options.pick.default",
-         "from 0 to 1"),
-        ("field: topP\nallowed: [0.1, 0.2]\ndefault: 0.3", "client_options.pick.default",
-         "one of the allowed"),
-        ("field: model\nminimum: 1\nmaximum: 2", "client_options.pick.minimum", "a string"),
-        ("field: systemInstruction\nallowed: [A., B.]", "client_options.pick.field",
-         "one of the allowed"),
-        ("field: systemInstruction.parts\nallowed: [[]]", "client_options.pick.field",
-         "not a mapping"),
-        ("field: temperature\nallowed: [0.5]\nminimum: 0\nmaximum: 1",
-         "client_options.pick.allowed", "unknown key"),
+        ("field: temperature\nallowed: [0.5, 3]", "allowed[1]", "at most 2"),
+        ("field: speechConfig.voice\nallowed: [Kore]", "allowed[0]", "unknown key"),
+        ("field: colour\nallowed: [red]", "field", "model, or a"),
+        ("field: temperature\nminimum: 0.8\nmaximum: 0.2", "minimum", "at most maximum"),
+        ("field: temperature\nminimum: 0\nmaximum: 1\ndefault: 2", "default", "from 0 to 1"),
+        ("field: topP\nallowed: [0.1, 0.2]\ndefault: 0.3", "default", "one of the allowed"),
+        ("field: model\nminimum: 1\nmaximum: 2", "minimum", "a string"),
+        ("field: systemInstruction\nallowed: [A., B.]", "field", "one of the allowed"),
+        ("field: systemInstruction.parts\nallowed: [[]]", "field", "not a mapping"),
+        ("field: temperature\nallowed: [0.5]\nminimum: 0\nmaximum: 1", "allowed", "unknown key"),
     ],
-)  # fmt: skip
+)
 def test_option_that_could_produce_an_invalid_setup_is_a_policy_error(
-    tmp_path: Path, body: str, path: str, words: str
+    tmp_path: Path, body: str, key: str, words: str
 ) -> None:
+    path = f"client_options.pick.{key}"  # the option is named pick
     found = problems(tmp_path, option(body))
     assert path in found, found
     assert words in found[path]
@@ -291,8 +352,9 @@ def test_option_problems_are_reported_beside_other_problems_and_only_their_own(
 def test_option_and_configured_value_for_one_field_may_not_both_give_a_default(
     tmp_path: Path,
 ) -> None:
-    found = problems(tmp_path, option("field: systemInstruction\nallowed: [Be brief.]\n"
-                                      "default: Be brief."))  # fmt: skip
+    found = problems(
+        tmp_path, option("field: systemInstruction\nallowed: [Be brief.]\ndefault: Be brief.")
+    )
     assert "already set in live" in found["client_options.pick.default"]
 
 

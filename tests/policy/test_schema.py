@@ -159,33 +159,64 @@ def test_cold_start_check_and_jsonschema_agree_on_every_mutation_of_every_config
         assert bool(ours) == bool(theirs), (label, ours, [e.message for e in theirs])
 
 
+SAFETY_SETTING_WITH_METHOD = {
+    "category": "HARM_CATEGORY_HARASSMENT",
+    "threshold": "OFF",
+    "method": "SEVERITY",
+}
+FUNCTION_WITH_TYPE_AND_ANY_OF = {
+    "name": "f",
+    "parameters": {"type": "OBJECT", "anyOf": [{"type": "STRING"}]},
+}
+
+
 @pytest.mark.parametrize(
     ("config", "where", "message"),
     [
-        pytest.param({"sessionResumption": {"transparent": True}},
-                     "live.config.sessionResumption.transparent",
-                     "the Developer API rejects sessionResumption.transparent",
-                     id="transparent_resumption"),
-        pytest.param({"speechConfig": {"multiSpeakerVoiceConfig": {"speakerVoiceConfigs": []}}},
-                     "live.config.speechConfig.multiSpeakerVoiceConfig",
-                     "the Developer API rejects speechConfig.multiSpeakerVoiceConfig",
-                     id="multi_speaker_voices"),
-        pytest.param({"explicitVadSignal": True}, "live.config.explicitVadSignal",
-                     "the Developer API rejects explicitVadSignal", id="explicit_vad_signal"),
-        pytest.param({"safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT",
-                                          "threshold": "OFF", "method": "SEVERITY"}]},
-                     "live.config.safetySettings[0].method", "the Developer API rejects it",
-                     id="safety_method"),
-        pytest.param({"tools": [{"retrieval": {}}]}, "live.config.tools[0].retrieval",
-                     "the Developer API rejects it", id="retrieval_tool"),
-        pytest.param({"generationConfig": {"temperature": 1}}, "live.config.generationConfig",
-                     "write the generation fields", id="nested_generation_config"),
-        pytest.param({"tools": [{"functionDeclarations": [{"name": "f", "parameters": {
-                         "type": "OBJECT", "anyOf": [{"type": "STRING"}]}}]}]},
-                     "live.config.tools[0].functionDeclarations[0].parameters",
-                     "type and anyOf together", id="gemini_schema_type_and_any_of"),
+        pytest.param(
+            {"sessionResumption": {"transparent": True}},
+            "live.config.sessionResumption.transparent",
+            "the Developer API rejects sessionResumption.transparent",
+            id="transparent_resumption",
+        ),
+        pytest.param(
+            {"speechConfig": {"multiSpeakerVoiceConfig": {"speakerVoiceConfigs": []}}},
+            "live.config.speechConfig.multiSpeakerVoiceConfig",
+            "the Developer API rejects speechConfig.multiSpeakerVoiceConfig",
+            id="multi_speaker_voices",
+        ),
+        pytest.param(
+            {"explicitVadSignal": True},
+            "live.config.explicitVadSignal",
+            "the Developer API rejects explicitVadSignal",
+            id="explicit_vad_signal",
+        ),
+        pytest.param(
+            {"safetySettings": [SAFETY_SETTING_WITH_METHOD]},
+            "live.config.safetySettings[0].method",
+            "the Developer API rejects it",
+            id="safety_method",
+        ),
+        pytest.param(
+            {"tools": [{"retrieval": {}}]},
+            "live.config.tools[0].retrieval",
+            "the Developer API rejects it",
+            id="retrieval_tool",
+        ),
+        pytest.param(
+            {"generationConfig": {"temperature": 1}},
+            "live.config.generationConfig",
+            "write the generation fields",
+            id="nested_generation_config",
+        ),
+        pytest.param(
+            {"tools": [{"functionDeclarations": [FUNCTION_WITH_TYPE_AND_ANY_OF]}]},
+            "live.config.tools[0].functionDeclarations[0].parameters",
+            "type and anyOf together",
+            id="gemini_schema_type_and_any_of",
+        ),
     ],
-)  # fmt: skip
+)
 def test_fields_the_developer_api_rejects_are_refused_saying_why(
     config: dict[str, Any], where: str, message: str
 ) -> None:

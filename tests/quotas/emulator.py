@@ -83,11 +83,13 @@ class FirestoreEmulator:
         # test's deadline pays for it.
         documents = "projects/warm-up/databases/(default)/documents"
         body = {
-            "writes": [{
-                "update": {"name": f"{documents}/warm/up", "fields": {}},
-                "updateTransforms": [{"fieldPath": "n", "increment": {"integerValue": "1"}}],
-            }]
-        }  # fmt: skip
+            "writes": [
+                {
+                    "update": {"name": f"{documents}/warm/up", "fields": {}},
+                    "updateTransforms": [{"fieldPath": "n", "increment": {"integerValue": "1"}}],
+                }
+            ]
+        }
         request = urllib.request.Request(
             f"http://{self.host}/v1/{documents}:commit",
             data=json.dumps(body).encode(),

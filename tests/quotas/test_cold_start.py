@@ -20,9 +20,13 @@ def modules_after_cold_start(environment: str, prefixes: tuple[str, ...]) -> lis
         f"print(json.dumps(sorted(m for m in sys.modules if m.startswith({prefixes!r}))))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     loaded: list[str] = json.loads(result.stdout)
     return loaded
 

@@ -17,9 +17,12 @@ PER_CALLER_3 = "  per_caller: {tokens: 3, per_seconds: 2592000}\n"
 
 
 def client_for(
-    make_client: AppFactory, tmp_path: Path, backend_environment: dict[str, str], quotas: str,
+    make_client: AppFactory,
+    tmp_path: Path,
+    backend_environment: dict[str, str],
+    quotas: str,
     **environment: str,
-) -> FlaskClient:  # fmt: skip
+) -> FlaskClient:
     write_quota_policy(tmp_path, "kiosk", quotas)
     return make_client(
         "kiosk", TOKENVEND_POLICY_DIR=str(tmp_path), **backend_environment, **environment
@@ -34,9 +37,12 @@ def post(client: FlaskClient, forwarded_for: str | None = None, **kwargs: object
 
 
 def test_caller_over_its_limit_gets_429_the_page_can_read_and_costs_no_gemini_call(
-    make_client: AppFactory, tmp_path: Path, backend: Backend, gemini: FakeGemini,
+    make_client: AppFactory,
+    tmp_path: Path,
+    backend: Backend,
+    gemini: FakeGemini,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     client = client_for(make_client, tmp_path, backend.environment(), PER_CALLER_3)
     assert [post(client, "203.0.113.7").status_code for _ in range(3)] == [200, 200, 200]
     refused = post(client, "203.0.113.7")
@@ -100,9 +106,12 @@ def test_without_forwarded_for_the_socket_peer_is_the_caller(
 
 
 def test_profile_limit_refuses_every_caller_once_used_up(
-    make_client: AppFactory, tmp_path: Path, backend: Backend, gemini: FakeGemini,
+    make_client: AppFactory,
+    tmp_path: Path,
+    backend: Backend,
+    gemini: FakeGemini,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     quotas = "  per_profile: {tokens: 2, per_seconds: 2592000}\n"
     client = client_for(make_client, tmp_path, backend.environment(), quotas)
     statuses = [post(client, f"203.0.113.{n}").status_code for n in range(1, 4)]
@@ -121,9 +130,12 @@ def test_a_request_refused_for_its_options_is_not_counted(
 
 
 def test_missing_store_refuses_with_503_within_the_deadline_by_default(
-    make_client: AppFactory, tmp_path: Path, fake_firestore: FakeFirestore, gemini: FakeGemini,
+    make_client: AppFactory,
+    tmp_path: Path,
+    fake_firestore: FakeFirestore,
+    gemini: FakeGemini,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     fake_firestore.answer_with(HANG)
     environment = {
         "FIRESTORE_EMULATOR_HOST": fake_firestore.host,
@@ -142,18 +154,22 @@ def test_missing_store_refuses_with_503_within_the_deadline_by_default(
 
 
 def test_missing_store_with_allow_serves_and_logs_a_warning(
-    make_client: AppFactory, tmp_path: Path, fake_firestore: FakeFirestore, gemini: FakeGemini,
+    make_client: AppFactory,
+    tmp_path: Path,
+    fake_firestore: FakeFirestore,
+    gemini: FakeGemini,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     fake_firestore.answer_with(500)
     environment = {"FIRESTORE_EMULATOR_HOST": fake_firestore.host}
     quotas = PER_CALLER_3 + "  when_store_unavailable: allow\n"
     client = client_for(make_client, tmp_path, environment, quotas)
     assert [post(client, "203.0.113.7").status_code for _ in range(5)] == [200] * 5
     warnings = [
-        line for line in log_lines(capsys.readouterr().out)
+        line
+        for line in log_lines(capsys.readouterr().out)
         if line["severity"] == "WARNING" and line.get("reason") == "quota_store_unavailable"
-    ]  # fmt: skip
+    ]
     assert len(warnings) == 1
     assert "HTTP 500" in warnings[0]["message"]
 

@@ -24,9 +24,12 @@ def cli(backend: Backend, folder: Path, *arguments: str, monkeypatch: pytest.Mon
 
 
 def test_pause_and_resume_take_effect_within_ten_seconds_and_pause_mints_nothing(
-    backend: Backend, tmp_path: Path, gemini: FakeGemini, clock: FakeClock,
+    backend: Backend,
+    tmp_path: Path,
+    gemini: FakeGemini,
+    clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     write_quota_policy(tmp_path, "kiosk", QUOTAS)
     settings = backend.settings(
         profile="kiosk", policy_dir=tmp_path, gemini_endpoint=gemini.url, gemini_api_key="k"
@@ -52,9 +55,11 @@ def test_pause_and_resume_take_effect_within_ten_seconds_and_pause_mints_nothing
 
 
 def test_status_shows_each_quota_profile_and_explain_shows_the_switch(
-    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    backend: Backend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     write_quota_policy(tmp_path, "kiosk", QUOTAS)
     write_quota_policy(tmp_path, "desk", QUOTAS)
     assert cli(backend, tmp_path, "pause", "kiosk", monkeypatch=monkeypatch) == 0

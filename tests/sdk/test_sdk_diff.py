@@ -186,8 +186,11 @@ def differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
                 found += differences(ours[key], theirs[key], f"{path}.{key}")
         return found
     if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
-        return [d for i, (a, b) in enumerate(zip(ours, theirs, strict=True))
-                for d in differences(a, b, f"{path}[{i}]")]  # fmt: skip
+        return [
+            d
+            for i, (a, b) in enumerate(zip(ours, theirs, strict=True))
+            for d in differences(a, b, f"{path}[{i}]")
+        ]
     if ours != theirs or isinstance(ours, bool) != isinstance(theirs, bool):
         return [f"{path}: tokenvend {ours!r}, SDK {theirs!r}"]
     return []
@@ -207,9 +210,13 @@ def run_sdk(configs: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, An
         pytest.skip(reason)
     cases = [{"name": name, "config": config} for name, config in configs]
     done = subprocess.run(
-        [node, str(HERE / "sdk_body.mjs")], input=json.dumps(cases), capture_output=True,
-        text=True, check=True, cwd=HERE,
-    )  # fmt: skip
+        [node, str(HERE / "sdk_body.mjs")],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=HERE,
+    )
     return {result["name"]: result for result in json.loads(done.stdout)}
 
 

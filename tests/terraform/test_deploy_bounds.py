@@ -103,8 +103,10 @@ def test_terraform_deploys_what_the_schema_accepts_with_the_same_values(
         deploy = load_policy(tmp_path / "accepted" / f"{name}.yaml").deploy
         planned = profiles[name]
         assert (planned["public"], planned["min_instances"], planned["max_instances"]) == (
-            deploy.public, deploy.min_instances, deploy.max_instances,
-        ), name  # fmt: skip
+            deploy.public,
+            deploy.min_instances,
+            deploy.max_instances,
+        ), name
         assert planned["memory_mb"] == deploy.memory_mb, name
 
 
@@ -142,7 +144,8 @@ def test_terraform_reads_quotas_and_app_check_consume_as_the_function_does(
         policy = load_policy(tmp_path / f"{name}.yaml")  # each variant is a valid policy
         consume = policy.access.app_check is not None and policy.access.app_check.consume
         assert (planned["quotas"], planned["app_check_consume"]) == (
-            policy.quotas is not None, consume,
-        ), name  # fmt: skip
+            policy.quotas is not None,
+            consume,
+        ), name
     assert sorted(run.outputs["app_check_consume_profiles"]) == ["both", "consume-true"]
     assert sorted(run.outputs["quota_profiles"]) == ["both", "quotas"]

@@ -154,8 +154,10 @@ def test_firestore_pieces_exist_only_for_profiles_with_quotas(plans: dict[str, P
     plan = plans["quotas"]
     database = plan.one("google_firestore_database.quotas").after
     assert (database["name"], database["type"], database["location_id"]) == (
-        "tokenvend-quotas", "FIRESTORE_NATIVE", "europe-west1",
-    )  # fmt: skip
+        "tokenvend-quotas",
+        "FIRESTORE_NATIVE",
+        "europe-west1",
+    )
     assert database["delete_protection_state"] == "DELETE_PROTECTION_ENABLED"
     ttl = plan.one("google_firestore_field.counters_ttl")
     assert (ttl.after["collection"], ttl.after["field"]) == ("tokenvend_counters", "expire_at")
@@ -234,8 +236,9 @@ def test_the_caller_hash_salt_comes_from_its_secret_only_when_one_is_named(
     assert sorted(readers) == sorted(functions)
     for reader in readers.values():
         assert (reader.after["secret_id"], reader.after["role"]) == (
-            "tokenvend-salt", "roles/secretmanager.secretAccessor",
-        )  # fmt: skip
+            "tokenvend-salt",
+            "roles/secretmanager.secretAccessor",
+        )
     assert "google_secret_manager_secret_iam_member.subject_hash_salt" in plan.depends_on(
         "time_sleep.iam_ready"
     )

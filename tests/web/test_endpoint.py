@@ -134,9 +134,14 @@ def test_methods_other_than_post_and_options_get_405_with_allow(
 
 @pytest.mark.parametrize(
     ("body", "content_type"),
-    [(b"", None), (b"{}", "application/json"), (b"", "text/plain"), (b"  \n", "text/plain"),
-     (b'{"options": {}}', "application/json; charset=utf-8")],
-)  # fmt: skip
+    [
+        (b"", None),
+        (b"{}", "application/json"),
+        (b"", "text/plain"),
+        (b"  \n", "text/plain"),
+        (b'{"options": {}}', "application/json; charset=utf-8"),
+    ],
+)
 def test_empty_body_or_empty_object_is_accepted(
     make_client: AppFactory, body: bytes, content_type: str | None
 ) -> None:
@@ -334,9 +339,12 @@ def test_api_key_and_minted_tokens_never_appear_in_logs_or_error_bodies(
     bodies: list[str] = []
     for environment in (
         {},
-        {"GEMINI_API_KEY": "", "TOKENVEND_API_KEY_SECRET": SECRET,
-         "TOKENVEND_SECRET_MANAGER_ENDPOINT": secret_manager.url},
-    ):  # fmt: skip
+        {
+            "GEMINI_API_KEY": "",
+            "TOKENVEND_API_KEY_SECRET": SECRET,
+            "TOKENVEND_SECRET_MANAGER_ENDPOINT": secret_manager.url,
+        },
+    ):
         client = make_client(**environment)
         gemini.answer(status(400, f"bad key {API_KEY}"), status(429), GARBAGE)
         for _ in range(5):

@@ -23,6 +23,8 @@ DEADLINE_SECONDS = 3.0
 
 
 class ReplayCheck:
+    """Consumes each App Check token at Firebase, so a token used once before is refused."""
+
     def __init__(
         self, project_number: str, *, base_url: str, deadline_seconds: float = DEADLINE_SECONDS
     ) -> None:

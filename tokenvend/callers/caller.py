@@ -36,12 +36,16 @@ class Caller:
 
 
 class CallerCheck(Protocol):
+    """Checks a request's caller from its headers; every caller kind implements it."""
+
     def identify(self, headers: Headers) -> Caller:
         """Who is calling; raises Unauthenticated or PermissionDenied to refuse."""
         ...
 
 
 class AppIdCheck(Protocol):
+    """The App Check part of a request, checked before the caller kind when a policy asks for it."""
+
     def app_id(self, headers: Headers) -> str:
         """The verified App Check app id of a request; raises to refuse."""
         ...

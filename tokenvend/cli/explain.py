@@ -75,8 +75,10 @@ def explain(
         lines.append('Client options (the browser sends {"options": {NAME: VALUE}})')
         for option in policy.client_options:
             default = "required" if option.default is None else f"default {_json(option.default)}"
-            lines.append(f"  {option.name} -> {'.'.join(option.field)}: "
-                         f"{describe_allowed(option)}; {default}")  # fmt: skip
+            lines.append(
+                f"  {option.name} -> {'.'.join(option.field)}: "
+                f"{describe_allowed(option)}; {default}"
+            )
             if option.description:
                 lines.append(f"    {option.description}")
         lines.append("")
@@ -86,8 +88,11 @@ def explain(
         for option in policy.client_options:
             if option.field == ("model",) and option.allowed is not None:
                 models += [str(m) for m in option.allowed if str(m) not in models]
-        lines += ["Model" if len(models) == 1 else "Models",
-                  *(line for model in models for line in describe_model(model)), ""]  # fmt: skip
+        lines += [
+            "Model" if len(models) == 1 else "Models",
+            *(line for model in models for line in describe_model(model)),
+            "",
+        ]
     body = build_token_request(policy.token, live, now)
     lines += [
         "Gemini request (with the option defaults, as it would be sent now)",
@@ -107,35 +112,55 @@ def explain(
 
 def _who(policy: Policy) -> list[str]:
     callers = policy.access.callers
-    lines = ["  browser origins: " + ", ".join(sorted(policy.access.allowed_origins)),
-             "    (pages on other origins get 403; scripts send no Origin and are not "
-             "stopped by this)"]  # fmt: skip
+    lines = [
+        "  browser origins: " + ", ".join(sorted(policy.access.allowed_origins)),
+        "    (pages on other origins get 403; scripts send no Origin and are not stopped by this)",
+    ]
     if isinstance(callers, AnonymousCallers):
         lines.append("  callers: anonymous (no credential is checked)")
     elif isinstance(callers, FirebaseCallers):
-        lines.append(f"  callers: Firebase Auth users of project {callers.project_id} "
-                     "(ID token in Authorization: Bearer)")  # fmt: skip
+        lines.append(
+            f"  callers: Firebase Auth users of project {callers.project_id} "
+            "(ID token in Authorization: Bearer)"
+        )
         if callers.require_email_verified:
             lines.append("    email must be verified")
         if callers.allowed_emails or callers.allowed_email_domains:
-            lines.append("    verified email in: " + _any_of(callers.allowed_emails,
-                         {f"*@{domain}" for domain in callers.allowed_email_domains}))  # fmt: skip
+            lines.append(
+                "    verified email in: "
+                + _any_of(
+                    callers.allowed_emails,
+                    {f"*@{domain}" for domain in callers.allowed_email_domains},
+                )
+            )
     else:
-        lines.append("  callers: Google accounts, ID token for " + ", ".join(callers.audiences)
-                     + " (Authorization: Bearer)")  # fmt: skip
+        lines.append(
+            "  callers: Google accounts, ID token for "
+            + ", ".join(callers.audiences)
+            + " (Authorization: Bearer)"
+        )
         if callers.allowed_emails or callers.allowed_domains:
-            lines.append("    verified email in: " + _any_of(callers.allowed_emails,
-                         {f"Workspace domain {d}" for d in callers.allowed_domains}))  # fmt: skip
+            lines.append(
+                "    verified email in: "
+                + _any_of(
+                    callers.allowed_emails,
+                    {f"Workspace domain {d}" for d in callers.allowed_domains},
+                )
+            )
     app_check = policy.access.app_check
     if app_check is None:
         lines.append("  App Check: not required")
     else:
         apps = ", ".join(sorted(app_check.app_ids))
-        lines.append(f"  App Check: required (X-Firebase-AppCheck), project "
-                     f"{app_check.project_number}, apps {apps}")  # fmt: skip
+        lines.append(
+            f"  App Check: required (X-Firebase-AppCheck), project "
+            f"{app_check.project_number}, apps {apps}"
+        )
         if app_check.consume:
-            lines.append("    replay protection: each App Check token is accepted once "
-                         "(clients send getLimitedUseToken() tokens)")  # fmt: skip
+            lines.append(
+                "    replay protection: each App Check token is accepted once "
+                "(clients send getLimitedUseToken() tokens)"
+            )
     return lines
 
 
@@ -146,8 +171,10 @@ def _quotas(policy: Policy, switch: str | None) -> list[str]:
     lines = ["Quotas (counted in Firestore across all instances)"]
     for scope, limit in (("each caller", quotas.per_caller), ("all callers", quotas.per_profile)):
         if limit is not None:
-            lines.append(f"  {scope}: {limit.tokens} token(s) per {_duration(limit.per_seconds)}"
-                         " window (fixed, aligned to the epoch)")  # fmt: skip
+            lines.append(
+                f"  {scope}: {limit.tokens} token(s) per {_duration(limit.per_seconds)}"
+                " window (fixed, aligned to the epoch)"
+            )
         if limit is not None and scope == "each caller":
             lines.append("    a caller is its verified subject, else its IP address (IPv6: /64)")
     unavailable = {"refuse": "refuse (503)", "allow": "allow (serve uncounted, log a warning)"}
@@ -165,11 +192,15 @@ def _with_defaults(policy: Policy) -> LiveConstraints | None:
 
 def _freedom(live: LiveConstraints | None) -> list[str]:
     if live is None:
-        return ["  everything: no constraints are sent (live: unconstrained), so the browser",
-                "  chooses the model and every LiveConnectConfig field"]  # fmt: skip
+        return [
+            "  everything: no constraints are sent (live: unconstrained), so the browser",
+            "  chooses the model and every LiveConnectConfig field",
+        ]
     if live.lock.mode == "all":
-        return ["  nothing: no fieldMask is sent, so every field is locked to the values above",
-                "  (fields not set there are locked to Gemini's defaults)"]  # fmt: skip
+        return [
+            "  nothing: no fieldMask is sent, so every field is locked to the values above",
+            "  (fields not set there are locked to Gemini's defaults)",
+        ]
     mask = field_mask(build_setup(live), live.lock.additional_fields)
     free, partly = [], []
     for name in (*GENERATION_FIELDS, *SETUP_FIELDS):

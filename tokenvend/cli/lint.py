@@ -24,31 +24,50 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def policy_warnings(policy: Policy) -> list[LintWarning]:
+    """The risks of a valid policy, each with its policy path; empty when there are none."""
     warnings: list[LintWarning] = []
     if policy.live is None:
-        warnings.append(("live", "unconstrained: the browser may choose any model and "
-                         "config; bind a model and lock what it may not change"))  # fmt: skip
+        warnings.append(
+            (
+                "live",
+                "unconstrained: the browser may choose any model and config; bind a model "
+                "and lock what it may not change",
+            )
+        )
     # A per-profile quota bounds what scripts can cost, so it answers this warning too.
     capped = policy.quotas is not None and policy.quotas.per_profile is not None
     anonymous = isinstance(policy.access.callers, AnonymousCallers)
     if anonymous and policy.access.app_check is None and not capped:
-        warnings.append(("access.callers", "anonymous without app_check: any script can mint "
-                         "tokens on your bill (origins stop other sites' pages, not scripts); "
-                         "add app_check, a caller kind that signs in, or "
-                         "quotas.per_profile"))  # fmt: skip
+        warnings.append(
+            (
+                "access.callers",
+                "anonymous without app_check: any script can mint tokens on your bill "
+                "(origins stop other sites' pages, not scripts); add app_check, a caller "
+                "kind that signs in, or quotas.per_profile",
+            )
+        )
     if policy.token.uses == 0:
-        warnings.append(("token.uses", "0 lets every token start any number of sessions "
-                         "until it expires"))  # fmt: skip
+        warnings.append(
+            ("token.uses", "0 lets every token start any number of sessions until it expires")
+        )
     if policy.token.expire_after_seconds > LONG_TOKEN_SECONDS:
-        warnings.append(("token.expire_after_seconds",
-                         f"{policy.token.expire_after_seconds} s is over an hour; a leaked "
-                         "token stays usable that long"))  # fmt: skip
+        warnings.append(
+            (
+                "token.expire_after_seconds",
+                f"{policy.token.expire_after_seconds} s is over an hour; "
+                "a leaked token stays usable that long",
+            )
+        )
     if policy.deploy.public:
         for origin in sorted(policy.access.allowed_origins):
             if urlsplit(origin).hostname in LOCAL_HOSTS:
-                warnings.append(("access.allowed_origins", f"{origin} in a profile deployed "
-                                 "public: any page a visitor serves on their own machine may "
-                                 "mint; remove it before deploying"))  # fmt: skip
+                warnings.append(
+                    (
+                        "access.allowed_origins",
+                        f"{origin} in a profile deployed public: any page a visitor "
+                        "serves on their own machine may mint; remove it before deploying",
+                    )
+                )
     warnings += _redundant_locks(policy)
     warnings += _unknown_models(policy)
     return warnings
@@ -65,13 +84,16 @@ def _unknown_models(policy: Policy) -> list[LintWarning]:
             found += [(where, str(model)) for model in option.allowed]
     catalogue = model_catalogue()
     return [
-        (where, f"{model} is not in the model catalogue (checked on {catalogue.checked_on}), "
-         "so its status and the config it rejects are not checked; if it is a tuned or "
-         f"newer model, check its docs (the current stable model is "
-         f"{catalogue.default_model})")
+        (
+            where,
+            f"{model} is not in the model catalogue (checked on {catalogue.checked_on}), "
+            "so its status and the config it rejects are not checked; if it is a tuned or "
+            f"newer model, check its docs (the current stable model is "
+            f"{catalogue.default_model})",
+        )
         for where, model in found
         if catalogue.lookup(model) is None
-    ]  # fmt: skip
+    ]
 
 
 def _redundant_locks(policy: Policy) -> list[LintWarning]:

@@ -33,6 +33,8 @@ DEFAULT_FORK_WAIT_SECONDS = 6.0
 
 
 class ApiKeySource(Protocol):
+    """Where a request gets the Gemini API key: a fixed key, none, or the Secret Manager cache."""
+
     def api_key(self) -> str:
         """The key to send to Gemini; raises a TokenvendError when there is none."""
         ...
@@ -119,9 +121,10 @@ class CachedApiKey:
             pass  # the fetch logged why; the first request tries again
         except Exception as error:  # noqa: BLE001 - a background thread must not die loudly
             self._log.emit(
-                "WARNING", "API key prefetch failed; the first request will try again",
+                "WARNING",
+                "API key prefetch failed; the first request will try again",
                 error=type(error).__name__,
-            )  # fmt: skip
+            )
 
     def _after_fork_in_child(self) -> None:
         # The prefetch thread does not exist in the child; if it still held the lock at the
@@ -145,9 +148,10 @@ class CachedApiKey:
                 # waited for it): answer with that failure rather than ask again, so an
                 # outage costs Secret Manager one call per pause, not one per request.
                 raise Unavailable(
-                    failure.public_message, reason=failure.reason,
+                    failure.public_message,
+                    reason=failure.reason,
                     retry_after_seconds=failure.retry_after_seconds,
-                )  # fmt: skip
+                )
             return self._refresh(now)
 
     def _refresh(self, now: float) -> str:

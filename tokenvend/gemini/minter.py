@@ -45,11 +45,15 @@ LIVE_METHOD = "GenerativeService.BidiGenerateContentConstrained"
 
 @dataclass(frozen=True)
 class MintedToken:
+    """Gemini's answer: the token's ``auth_tokens/...`` name, and how long the call took."""
+
     name: str
     upstream_ms: float
 
 
 class TokenMinter(Protocol):
+    """The one call to Gemini a token costs, as the vendor sees it."""
+
     def mint(self, api_key: str, body: Mapping[str, Any]) -> MintedToken:
         """POST ``body`` to ``auth_tokens``; raises a TokenvendError on any failure."""
         ...
@@ -71,6 +75,13 @@ class _RetryableFailure(Exception):
 
 
 class GeminiTokenMinter:
+    """Mints over HTTP within one deadline, retrying once what may pass on a second try.
+
+    Failed connects, connections reset mid-answer and 5xx answers are retried; 4xx, 429
+    and read timeouts are not. The API key never reaches the log, not even inside
+    Gemini's error message.
+    """
+
     def __init__(
         self,
         endpoint: str,
@@ -128,9 +139,13 @@ class GeminiTokenMinter:
         )
         try:
             response = self._pool.request(
-                "POST", self.url, body=payload, headers=headers, timeout=timeout,
+                "POST",
+                self.url,
+                body=payload,
+                headers=headers,
+                timeout=timeout,
                 preload_content=False,
-            )  # fmt: skip
+            )
             data = _read_within(response, deadline)
         except ReadTimeoutError as error:
             raise DeadlineExceeded() from error

@@ -23,6 +23,7 @@ JsonObject = dict[str, Any]
 def build_token_request(
     token: TokenRules, live: LiveConstraints | None, now: datetime
 ) -> JsonObject:
+    """The ``auth_tokens`` body of a token minted at ``now``, which must be a UTC datetime."""
     if now.utcoffset() != timedelta(0):
         raise ValueError("now must be a timezone-aware UTC datetime")
     body: JsonObject = {
@@ -48,12 +49,14 @@ def rfc3339(moment: datetime) -> str:
 
 
 def model_resource(model: str) -> str:
+    """The model as a resource name: ``models/`` is prepended unless it already names one."""
     if model.startswith(("models/", "tunedModels/")):
         return model
     return f"models/{model}"
 
 
 def build_setup(live: LiveConstraints) -> JsonObject:
+    """The ``bidiGenerateContentSetup``; a plain-text ``systemInstruction`` becomes a Content."""
     config = live.config
     setup: JsonObject = {"model": model_resource(live.model)}
     generation = {name: thaw(config[name]) for name in GENERATION_FIELDS if name in config}

@@ -42,9 +42,12 @@ class SecretManagerKey:
         from google.api_core import retry
 
         self._retry = retry.Retry(
-            initial=0.1, maximum=1.0, multiplier=2.0, timeout=RETRY_DEADLINE_SECONDS,
+            initial=0.1,
+            maximum=1.0,
+            multiplier=2.0,
+            timeout=RETRY_DEADLINE_SECONDS,
             predicate=retry.if_transient_error,
-        )  # fmt: skip
+        )
 
     def __call__(self) -> str:
         from google.api_core import exceptions

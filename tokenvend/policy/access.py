@@ -58,6 +58,8 @@ class AppCheck:
 
 @dataclass(frozen=True)
 class Access:
+    """Who may mint: the exact browser origins, the caller rule, and App Check if required."""
+
     allowed_origins: frozenset[str]
     callers: Callers
     app_check: AppCheck | None = None
@@ -79,10 +81,12 @@ def app_check_problems(app_check: Mapping[str, Any]) -> list[Problem]:
     for index, app_id in enumerate(app_check["app_ids"]):
         if app_id.split(":")[1] != number:
             problems.append(
-                (f"access.app_check.app_ids[{index}]",
-                 f"{app_id!r} belongs to project number {app_id.split(':')[1]}, not "
-                 f"{number} (project_number)")
-            )  # fmt: skip
+                (
+                    f"access.app_check.app_ids[{index}]",
+                    f"{app_id!r} belongs to project number {app_id.split(':')[1]}, not "
+                    f"{number} (project_number)",
+                )
+            )
     return problems
 
 

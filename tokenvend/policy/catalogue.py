@@ -44,6 +44,8 @@ class ConfigRule:
 
 @dataclass(frozen=True)
 class ModelEntry:
+    """What the catalogue knows of one model: status, dates, the config it rejects, defaults."""
+
     name: str
     status: str  # stable | preview | retired
     about: str = ""
@@ -56,6 +58,8 @@ class ModelEntry:
 
 @dataclass(frozen=True)
 class Catalogue:
+    """Every known model by name, the default model, and the day the facts were checked."""
+
     checked_on: str
     default_model: str
     models: Mapping[str, ModelEntry]
@@ -99,9 +103,7 @@ def _rule(rule: Mapping[str, Any]) -> ConfigRule:
     )
 
 
-def model_problems(
-    model: str, config: Mapping[str, Any], where: str = "live"
-) -> list[Problem]:  # fmt: skip
+def model_problems(model: str, config: Mapping[str, Any], where: str = "live") -> list[Problem]:
     """What the catalogue says is wrong with ``model`` and its ``config``; empty if fine.
 
     A model the catalogue does not know has no problems here (see ``cli/lint.py``).
@@ -118,8 +120,12 @@ def model_problems(
         if value is _ABSENT or not rule.rejects(value):
             continue
         shown = "" if rule.refuse == _ANY else f" {show(value)}"
-        problems.append((f"{where}.config.{rule.field}",
-                         f"{entry.name} rejects {rule.field}{shown}; {rule.instead}"))  # fmt: skip
+        problems.append(
+            (
+                f"{where}.config.{rule.field}",
+                f"{entry.name} rejects {rule.field}{shown}; {rule.instead}",
+            )
+        )
     return problems
 
 

@@ -48,6 +48,7 @@ def policy_files(directory: Path) -> list[Path]:
 
 
 def load_profile(directory: Path, profile: str) -> Policy:
+    """The policy of ``profile`` in ``directory``; if there is none, the error lists those found."""
     path = directory / f"{profile}.yaml"
     if not path.is_file():
         names = ", ".join(p.stem for p in policy_files(directory)) or "none"
@@ -58,6 +59,7 @@ def load_profile(directory: Path, profile: str) -> Policy:
 
 
 def load_policy(path: Path) -> Policy:
+    """Reads, checks and freezes one policy file; a PolicyError lists every problem at once."""
     source = str(path)
     problems: list[Problem] = []
     if not PROFILE_NAME.match(path.stem):
@@ -75,9 +77,11 @@ def load_policy(path: Path) -> Policy:
     if not isinstance(document, Mapping):
         got = "an empty file" if document is None else f"a {_yaml_kind(document)}"
         problems.append(
-            ("(file)", f"a policy file must be a mapping of keys (description:, token:, ...), "
-             f"got {got}")
-        )  # fmt: skip
+            (
+                "(file)",
+                f"a policy file must be a mapping of keys (description:, token:, ...), got {got}",
+            )
+        )
         raise PolicyError(source, problems)
     schema_problems = yaml_hints(document, check(document, policy_schema()))
     problems += schema_problems

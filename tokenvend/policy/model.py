@@ -17,6 +17,8 @@ from tokenvend.policy.access import Access
 
 @dataclass(frozen=True)
 class TokenRules:
+    """What every token allows: ``uses`` sessions, its lifetime, and the window to start them."""
+
     uses: int
     expire_after_seconds: int
     new_session_expire_after_seconds: int
@@ -32,6 +34,8 @@ class Lock:
 
 @dataclass(frozen=True)
 class LiveConstraints:
+    """The model and LiveConnectConfig every token is bound to, and which fields are locked."""
+
     model: str
     config: Mapping[str, FrozenJson]
     lock: Lock
@@ -60,6 +64,8 @@ class ClientOption:
 
 @dataclass(frozen=True)
 class Deploy:
+    """The ``deploy`` section; Terraform reads the file itself, ``lint`` reads ``public``."""
+
     public: bool
     min_instances: int = 0
     max_instances: int = 10
@@ -85,6 +91,8 @@ class Quotas:
 
 @dataclass(frozen=True)
 class Policy:
+    """One profile's policy file, checked and frozen: all a request needs to know."""
+
     profile: str
     source: str
     description: str

@@ -28,8 +28,13 @@ def option_problems(
 ) -> list[Problem]:
     """The problems of schema-valid ``client_options`` beside a schema-valid ``live``."""
     if not isinstance(live, Mapping):
-        return [("client_options", "needs a live mapping: with live: unconstrained the "
-                 "browser already chooses everything")]  # fmt: skip
+        return [
+            (
+                "client_options",
+                "needs a live mapping: with live: unconstrained the browser already "
+                "chooses everything",
+            )
+        ]
     problems: list[Problem] = []
     seen: dict[tuple[str, ...], str] = {}
     # Every model a session may use: each option value is checked with each of them.
@@ -48,18 +53,30 @@ def option_problems(
         seen[field] = name
         configured, blocked = configured_value(live, field)
         if blocked:
-            problems.append((f"{where}.field", f"live.config sets {blocked} to a value that "
-                             f"is not a mapping, so {option['field']} cannot be set"))  # fmt: skip
+            problems.append(
+                (
+                    f"{where}.field",
+                    f"live.config sets {blocked} to a value that is not a mapping, "
+                    f"so {option['field']} cannot be set",
+                )
+            )
             continue
         if configured is not MISSING and "default" in option:
-            problems.append((f"{where}.default", f"{option['field']} is already set in live "
-                             "and that value is the default; remove one of the two"))  # fmt: skip
+            problems.append(
+                (
+                    f"{where}.default",
+                    f"{option['field']} is already set in live and that value is the "
+                    "default; remove one of the two",
+                )
+            )
         default = option.get("default", configured)
         if "allowed" in option:
             candidates = [(f"{where}.allowed[{i}]", v) for i, v in enumerate(option["allowed"])]
         else:
-            candidates = [(f"{where}.minimum", option["minimum"]),
-                          (f"{where}.maximum", option["maximum"])]  # fmt: skip
+            candidates = [
+                (f"{where}.minimum", option["minimum"]),
+                (f"{where}.maximum", option["maximum"]),
+            ]
         if "default" in option:
             candidates.append((f"{where}.default", option["default"]))
         for path, value in candidates:
@@ -105,8 +122,9 @@ def field_type(schema: Mapping[str, Any], field: tuple[str, ...]) -> str | None:
     node: Any = defs["liveConstraints"] if field == ("model",) else defs["liveConnectConfig"]
     for part in field:
         forms = [_resolved(defs, form) for form in _resolved(defs, node).get("oneOf", [node])]
-        node = next((form["properties"][part] for form in forms
-                     if part in form.get("properties", {})), {})  # fmt: skip
+        node = next(
+            (form["properties"][part] for form in forms if part in form.get("properties", {})), {}
+        )
     kind = _resolved(defs, node).get("type")
     return kind if isinstance(kind, str) else None
 
@@ -118,9 +136,13 @@ def _resolved(defs: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, 
 
 
 def _invalid_for_field(
-    live: Mapping[str, Any], schema: Mapping[str, Any], field: tuple[str, ...], value: Any,
-    path: str, models: list[str],
-) -> list[Problem]:  # fmt: skip
+    live: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    field: tuple[str, ...],
+    value: Any,
+    path: str,
+    models: list[str],
+) -> list[Problem]:
     trial = copy.deepcopy(dict(live))
     if field == ("model",):
         trial["model"] = value
@@ -138,7 +160,12 @@ def _invalid_for_field(
         for model in [trial["model"]] if field == ("model",) else models:
             before = model_problems(live["model"] if field == ("model",) else model, config, "")
             after = model_problems(model, trial.get("config") or {}, where="")
-            found += [(where.lstrip("."), message) for where, message in after
-                      if (where, message) not in before]  # fmt: skip
-    return [(path, f"{show(value)} is not valid for {'.'.join(field)}: live.{where}: {message}")
-            for where, message in found]  # fmt: skip
+            found += [
+                (where.lstrip("."), message)
+                for where, message in after
+                if (where, message) not in before
+            ]
+    return [
+        (path, f"{show(value)} is not valid for {'.'.join(field)}: live.{where}: {message}")
+        for where, message in found
+    ]

@@ -57,6 +57,7 @@ def apply_options(
 
 
 def describe_allowed(option: ClientOption) -> str:
+    """What an option admits, in words for messages and ``explain``: its values or its range."""
     if option.allowed is not None:
         return "one of: " + ", ".join(_show(value) for value in option.allowed)
     kind = "a whole number" if option.integer_only else "a number"

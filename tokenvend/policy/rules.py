@@ -25,9 +25,11 @@ _UNREADABLE: Any = object()
 
 
 def rule_problems(
-    document: Any, schema_problems: list[Problem], schema: Mapping[str, Any],
+    document: Any,
+    schema_problems: list[Problem],
+    schema: Mapping[str, Any],
     deploy_defaults: Mapping[str, Any],
-) -> list[Problem]:  # fmt: skip
+) -> list[Problem]:
     """The rule problems of a document whose schema problems are ``schema_problems``."""
     parts = _ValidParts(document, schema_problems)
     problems = _token_window(parts) + _default_ports(parts)
@@ -140,13 +142,17 @@ def _default_ports(parts: _ValidParts) -> list[Problem]:
         # highest port is checked here.
         if (written := _port(origin)) is not None and written > MAX_PORT:
             problems.append(
-                (f"access.allowed_origins[{index}]",
-                 f"{origin!r} names port {written}; ports go up to {MAX_PORT}")
-            )  # fmt: skip
+                (
+                    f"access.allowed_origins[{index}]",
+                    f"{origin!r} names port {written}; ports go up to {MAX_PORT}",
+                )
+            )
         elif origin.endswith(port):
             problems.append(
-                (f"access.allowed_origins[{index}]",
-                 f"{origin!r} names the default port; browsers omit it, so write "
-                 f"{origin.removesuffix(port)!r}")
-            )  # fmt: skip
+                (
+                    f"access.allowed_origins[{index}]",
+                    f"{origin!r} names the default port; browsers omit it, so write "
+                    f"{origin.removesuffix(port)!r}",
+                )
+            )
     return problems

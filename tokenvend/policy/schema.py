@@ -27,11 +27,28 @@ Problem = tuple[str, str]
 ANNOTATION_KEYWORDS = frozenset({"$schema", "$id", "$defs", "title", "description"})
 ASSERTION_KEYWORDS = frozenset(
     {
-        "$ref", "type", "enum", "const", "oneOf", "not", "properties", "required",
-        "additionalProperties", "propertyNames", "minProperties", "items", "minItems", "maxItems",
-        "uniqueItems", "minimum", "maximum", "minLength", "maxLength", "pattern",
+        "$ref",
+        "type",
+        "enum",
+        "const",
+        "oneOf",
+        "not",
+        "properties",
+        "required",
+        "additionalProperties",
+        "propertyNames",
+        "minProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "pattern",
     }
-)  # fmt: skip
+)
 SUPPORTED_KEYWORDS = ANNOTATION_KEYWORDS | ASSERTION_KEYWORDS
 
 _TYPE_NAMES = {
@@ -60,6 +77,7 @@ def check(document: Any, schema: Mapping[str, Any]) -> list[Problem]:
 
 
 def describe_path(path: str) -> str:
+    """A schema path as messages show it: no leading dot, and ``(document)`` for the root."""
     return path.lstrip(".") or "(document)"
 
 
@@ -139,9 +157,13 @@ class _Checker:
             self._number(value, schema, path, out)
 
     def _one_of(
-        self, value: Any, branches: Sequence[Mapping[str, Any]], what: str, path: str,
+        self,
+        value: Any,
+        branches: Sequence[Mapping[str, Any]],
+        what: str,
+        path: str,
         out: list[Problem],
-    ) -> None:  # fmt: skip
+    ) -> None:
         results = []
         for branch in branches:
             found: list[Problem] = []

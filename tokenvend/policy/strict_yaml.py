@@ -51,8 +51,10 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
         line = key_node.start_mark.line + 1
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
-            raise StrictYamlError(f"key {show(key)} (line {line}) is not text; a policy's keys "
-                                  "are names: quote it, or write it as a plain word")  # fmt: skip
+            raise StrictYamlError(
+                f"key {show(key)} (line {line}) is not text; a policy's keys "
+                "are names: quote it, or write it as a plain word"
+            )
         if key in mapping:
             raise StrictYamlError(f"key {show(key)} appears twice (second time on line {line})")
         mapping[key] = loader.construct_object(value_node, deep=True)
@@ -62,8 +64,10 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     value: float = loader.construct_yaml_float(node)
     if not math.isfinite(value):
-        raise StrictYamlError(f"{node.value} (line {node.start_mark.line + 1}) is not a number "
-                              "JSON can carry; write a finite number")  # fmt: skip
+        raise StrictYamlError(
+            f"{node.value} (line {node.start_mark.line + 1}) is not a number "
+            "JSON can carry; write a finite number"
+        )
     return value
 
 
@@ -80,8 +84,10 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 
 
 def _refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> None:
-    raise StrictYamlError(f"{node.tag} (line {node.start_mark.line + 1}) has no JSON form; "
-                          "write a string, number, list or mapping")  # fmt: skip
+    raise StrictYamlError(
+        f"{node.tag} (line {node.start_mark.line + 1}) has no JSON form; "
+        "write a string, number, list or mapping"
+    )
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -108,14 +114,18 @@ def _check_events(text: str) -> None:
     for event in yaml.parse(text, Loader=_StrictLoader):
         if isinstance(event, yaml.AliasEvent):
             line = event.start_mark.line + 1 if event.start_mark else 0
-            raise StrictYamlError(f"*{show(event.anchor)} (line {line}) is an alias; a policy "
-                                  "may not use aliases: write the value out")  # fmt: skip
+            raise StrictYamlError(
+                f"*{show(event.anchor)} (line {line}) is an alias; a policy "
+                "may not use aliases: write the value out"
+            )
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
                 line = event.start_mark.line + 1 if event.start_mark else 0
-                raise StrictYamlError(f"line {line} nests lists or mappings more than "
-                                      f"{MAX_DEPTH} deep; no policy needs that")  # fmt: skip
+                raise StrictYamlError(
+                    f"line {line} nests lists or mappings more than "
+                    f"{MAX_DEPTH} deep; no policy needs that"
+                )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 

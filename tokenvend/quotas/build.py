@@ -18,6 +18,7 @@ from tokenvend.settings import Settings
 def quota_gate_for(
     policy: Policy, *, settings: Settings, clock: Clock, log: StructuredLog
 ) -> QuotaGate:
+    """The quota gate of a policy that has a ``quotas`` section, counting in Firestore."""
     assert policy.quotas is not None
     keys = CallerKeys(
         policy.profile,

@@ -28,6 +28,8 @@ EMULATOR_PROJECT = "demo-tokenvend"
 
 
 class FirestoreStore:
+    """The ``QuotaStore`` of the function: Firestore's REST API, every call under a deadline."""
+
     def __init__(
         self,
         session_factory: Callable[[], tuple[requests.Session, str]],

@@ -43,6 +43,8 @@ class _Scoped:
 
 
 class QuotaGate:
+    """The ``QuotaCheck`` of one profile: the kill switch, then each limit's counter."""
+
     def __init__(
         self,
         profile: str,

@@ -17,6 +17,8 @@ PAUSE_CACHE_SECONDS = 10.0
 
 
 class PauseSwitch:
+    """One profile's kill switch, read from the store at most once per ``ttl_seconds``."""
+
     def __init__(
         self,
         store: QuotaStore,

@@ -16,6 +16,8 @@ PROFILES = "tokenvend_profiles"
 
 
 class QuotaStore(Protocol):
+    """Where counters and kill switches live; it raises only QuotaStoreUnavailable."""
+
     def increment(self, counter: str, expire_at: datetime) -> int:
         """Adds one to the counter document and returns the new count, atomically.
 

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 @dataclass(frozen=True)
 class Window:
+    """One fixed window, ``[start, end)`` in whole seconds since the epoch."""
+
     start: int  # seconds since the epoch
     end: int
 

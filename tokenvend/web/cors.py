@@ -19,6 +19,8 @@ PREFLIGHT_MAX_AGE_SECONDS = 3600
 
 
 class Cors:
+    """The CORS answers of one policy: its exact origins are echoed, any other gets 403."""
+
     def __init__(self, allowed_origins: frozenset[str]) -> None:
         self._allowed_origins = allowed_origins
 

@@ -37,10 +37,17 @@ class QuotaCheck(Protocol):
 
 
 class Endpoint:
+    """One profile's HTTP function: ``handle`` answers every request and writes its one log line."""
+
     def __init__(
-        self, *, vendor: TokenVendor, cors: Cors, callers: CallerCheck, log: StructuredLog,
+        self,
+        *,
+        vendor: TokenVendor,
+        cors: Cors,
+        callers: CallerCheck,
+        log: StructuredLog,
         quotas: QuotaCheck | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.vendor = vendor
         self._cors = cors
         self._callers = callers
@@ -106,14 +113,21 @@ class Endpoint:
         else:
             headers["Vary"] = "Origin"
         return Response(
-            json.dumps(body), status=error.http_status, headers=headers,
+            json.dumps(body),
+            status=error.http_status,
+            headers=headers,
             mimetype="application/json",
-        )  # fmt: skip
+        )
 
     def _log_request(
-        self, request: Request, response: Response, reason: str, started: float,
-        origin: str | None, fields: dict[str, Any],
-    ) -> None:  # fmt: skip
+        self,
+        request: Request,
+        response: Response,
+        reason: str,
+        started: float,
+        origin: str | None,
+        fields: dict[str, Any],
+    ) -> None:
         status = response.status_code
         severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
         self._log.emit(
