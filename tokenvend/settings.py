@@ -35,10 +35,18 @@ def _text(raw: str) -> str:
     return raw
 
 
-def _profile(raw: str) -> str:
-    if not _PROFILE_NAME.match(raw):
-        raise _Invalid("a profile name: lowercase kebab-case, at most 40 characters")
-    return raw
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    """A parser that takes the text as it is when it matches ``pattern``."""
+
+    def parse(raw: str) -> str:
+        if not pattern.match(raw):
+            raise _Invalid(what)
+        return raw
+
+    return parse
+
+
+_profile = _matching(_PROFILE_NAME, "a profile name: lowercase kebab-case, at most 40 characters")
 
 
 def _path(raw: str) -> Path:
@@ -93,16 +101,10 @@ def _api_version(raw: str) -> str:
     return raw
 
 
-def _host_port(raw: str) -> str:
-    if not _HOST_PORT.match(raw):
-        raise _Invalid("HOST:PORT, such as 127.0.0.1:8686")
-    return raw
-
-
-def _database(raw: str) -> str:
-    if not _DATABASE_ID.match(raw):
-        raise _Invalid("(default) or a database id: 4 to 63 lowercase letters, digits, -")
-    return raw
+_host_port = _matching(_HOST_PORT, "HOST:PORT, such as 127.0.0.1:8686")
+_database = _matching(
+    _DATABASE_ID, "(default) or a database id: 4 to 63 lowercase letters, digits, -"
+)
 
 
 def _salt(raw: str) -> bytes:

@@ -35,6 +35,15 @@ def bearer_token(headers: Headers, what: str) -> str:
     return token
 
 
+def bearer_claims(headers: Headers, verifier: TokenVerifier, what: str) -> Mapping[str, Any]:
+    """The verified claims of the request's bearer token; 401 when there are none."""
+    token = bearer_token(headers, f"a {what}")
+    try:
+        return verifier.verify(token)
+    except TokenRefused as refusal:
+        raise refused(what, refusal) from None
+
+
 def refused(what: str, refusal: TokenRefused, *, prefix: str = "") -> Unauthenticated:
     """The 401 of a refused token: the words of its reason, never the token's content."""
     return Unauthenticated(
@@ -89,11 +98,7 @@ class FirebaseCheck:
         )
 
     def identify(self, headers: Headers) -> Caller:
-        token = bearer_token(headers, "a Firebase ID token")
-        try:
-            claims = self._verifier.verify(token)
-        except TokenRefused as refusal:
-            raise refused(self.what, refusal) from None
+        claims = bearer_claims(headers, self._verifier, self.what)
         check_email(
             claims,
             require_verified=self._rules.require_email_verified,
@@ -118,11 +123,7 @@ class GoogleCheck:
         )
 
     def identify(self, headers: Headers) -> Caller:
-        token = bearer_token(headers, "a Google ID token")
-        try:
-            claims = self._verifier.verify(token)
-        except TokenRefused as refusal:
-            raise refused(self.what, refusal) from None
+        claims = bearer_claims(headers, self._verifier, self.what)
         check_email(
             claims,
             require_verified=False,
