@@ -37,9 +37,6 @@ QUOTA_EXHAUSTED_PROFILE = "quota_exhausted_profile"
 PROFILE_PAUSED = "profile_paused"
 QUOTA_STORE_UNAVAILABLE = "quota_store_unavailable"
 
-QUOTA_REFUSALS = (QUOTA_EXHAUSTED_CALLER, QUOTA_EXHAUSTED_PROFILE)
-KILL_SWITCH = (PROFILE_PAUSED,)
-
 
 def upstream_status(status: int) -> str:
     """The code for a Gemini answer with an unexpected HTTP status."""

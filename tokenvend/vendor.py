@@ -1,9 +1,9 @@
 """The composed service: policy, API key source, minter and clock, per instance.
 
-``vend`` is what one token costs: read the clock once, compile the request, get the
-key (cached), call Gemini, and describe the result for the browser. It comes in two
-steps, ``order`` (the client's options, refused with 400 before anything is counted)
-and ``mint``, so that quotas count only requests that would be minted.
+One token costs two steps: ``order`` applies the client's options (refused with 400
+before anything is counted), and ``mint`` reads the clock once, compiles the request,
+gets the key (cached), calls Gemini and describes the result for the browser. Quotas
+sit between the two, so they count only requests that would be minted.
 """
 
 from __future__ import annotations
@@ -71,9 +71,6 @@ class TokenVendor:
         self._clock = clock
         self._api_version = api_version
         self._websocket_url = websocket_url
-
-    def vend(self, options: Mapping[str, Any]) -> TokenGrant:
-        return self.mint(self.order(options))
 
     def order(self, options: Mapping[str, Any]) -> Order:
         """The client's options applied to the constraints; InvalidArgument if refused."""

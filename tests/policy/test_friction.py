@@ -9,21 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.policy.test_loader import VALID
 from tokenvend.errors import PolicyError
 from tokenvend.policy.loader import load_policy
-
-VALID = """\
-description: Friction test.
-token: {uses: 1, expire_after_seconds: 600, new_session_expire_after_seconds: 60}
-live:
-  model: gemini-3.8-live
-  config: {responseModalities: [AUDIO]}
-  lock: all
-access:
-  allowed_origins: [http://localhost:5173]
-  callers: anonymous
-deploy: {public: true}
-"""
 
 
 def problems_of(tmp_path: Path, text: str) -> dict[str, str]:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tokenvend.errors import PolicyError
 from tokenvend.policy.loader import load_policy, load_profile, policy_files
 
-ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = policy_files(ROOT / "policies") + policy_files(ROOT / "examples" / "policies")
 
 VALID = """\

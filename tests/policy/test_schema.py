@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
+from tests.conftest import ROOT
 from tests.schema_samples import config_fields, sample_field
 from tokenvend.policy.loader import policy_files
 from tokenvend.policy.schema import SUPPORTED_KEYWORDS, check, policy_schema
 from tokenvend.policy.strict_yaml import parse_yaml
 
-ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [
     parse_yaml(path.read_text(encoding="utf-8"))
     for path in policy_files(ROOT / "policies") + policy_files(ROOT / "examples" / "policies")
