@@ -21,7 +21,7 @@ from flask import Request, Response
 from tokenvend import reasons
 from tokenvend.callers.caller import Caller, CallerCheck
 from tokenvend.errors import MethodNotAllowed, TokenvendError
-from tokenvend.logs import StructuredLog
+from tokenvend.logs import REQUEST_EVENT, StructuredLog
 from tokenvend.vendor import TokenVendor
 from tokenvend.web.body import read_options
 from tokenvend.web.cors import ALLOWED_METHODS, Cors
@@ -92,7 +92,15 @@ class Endpoint:
             self._quotas.admit(
                 caller, request.headers.getlist("X-Forwarded-For"), request.remote_addr
             )
-        grant = self.vendor.mint(order)
+        calling = time.monotonic()
+        try:
+            grant = self.vendor.mint(order)
+        except TokenvendError as error:
+            # Gemini's latency counts its failures too (timeouts above all); measured here,
+            # it also holds the key read when this instance had no key cached.
+            if error.reason.startswith(reasons.UPSTREAM_PREFIX):
+                fields["upstream_ms"] = round((time.monotonic() - calling) * 1000, 1)
+            raise
         fields["upstream_ms"] = round(grant.upstream_ms, 1)
         headers = {"Cache-Control": "no-store", **self._cors.response_headers(origin)}
         return Response(
@@ -133,6 +141,7 @@ class Endpoint:
         self._log.emit(
             severity,
             f"{request.method} {status} {reason}",
+            event=REQUEST_EVENT,
             profile=self._profile,
             status=status,
             reason=reason,
