@@ -22,33 +22,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from tests.terraform.standin.planning import known_placeholder
 from tests.terraform.standin.schemas import JsonBlock
 from tests.terraform.standin.values import UNKNOWN, Unknown
 
 State = dict[str, Any]
 
 
-def _known(type_json: Any, name: str) -> Any:
-    """A known value of this cty type for an attribute the plan left unknown."""
-    if type_json == "string":
-        return f"stand-in-{name}"
-    if type_json == "number":
-        return 0
-    if type_json == "bool":
-        return False
-    if isinstance(type_json, list) and type_json[0] in ("list", "set"):
-        return []
-    if isinstance(type_json, list) and type_json[0] == "map":
-        return {}
-    if isinstance(type_json, list) and type_json[0] == "object":
-        return {key: _known(inner, key) for key, inner in type_json[1].items()}
-    return None
-
-
 def _fill(type_json: Any, name: str, value: Any) -> Any:
     """``value`` with every unknown inside it made known."""
     if isinstance(value, Unknown):
-        return _known(type_json, name)
+        return known_placeholder(type_json, name)
     if isinstance(type_json, list) and type_json[0] in ("list", "set") and isinstance(value, list):
         return [_fill(type_json[1], name, item) for item in value]
     if isinstance(type_json, list) and type_json[0] == "map" and isinstance(value, dict):
