@@ -220,10 +220,18 @@ def test_gemini_silent_gets_504_within_the_configured_deadline(
     assert_error(response, 504, "DEADLINE_EXCEEDED")
 
 
-def test_no_api_key_gets_503_naming_both_variables(make_client: AppFactory) -> None:
+def test_no_api_key_tells_the_browser_nothing_and_the_log_both_variables(
+    make_client: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
     response = post(lambda: make_client(GEMINI_API_KEY=""))
-    message = assert_error(response, 503, "UNAVAILABLE")
-    assert "TOKENVEND_API_KEY_SECRET" in message and "GEMINI_API_KEY" in message
+    assert_error(response, 503, "UNAVAILABLE")
+    public = response.get_data(as_text=True)
+    assert "API_KEY" not in public and "TOKENVEND" not in public
+    lines = log_lines(capsys.readouterr().out)
+    assert "GEMINI_API_KEY" in lines[0]["message"]  # said once at cold start
+    refusal = lines[-1]
+    assert refusal["reason"] == "no_api_key"
+    assert "TOKENVEND_API_KEY_SECRET" in refusal["detail"] and "GEMINI_API_KEY" in refusal["detail"]
 
 
 def test_key_from_secret_manager_is_fetched_once_for_many_tokens(

@@ -65,6 +65,7 @@ class Endpoint:
         except TokenvendError as error:
             response = self._error_response(error, origin)
             reason = error.reason
+            fields["detail"] = error.detail  # for the operator; the response never has it
         except Exception as error:  # noqa: BLE001 - the one place that catches everything
             fields["stack_trace"] = traceback.format_exc()
             fields["error"] = type(error).__name__
