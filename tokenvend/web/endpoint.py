@@ -21,7 +21,7 @@ from flask import Request, Response
 from tokenvend import reasons
 from tokenvend.callers.caller import Caller, CallerCheck
 from tokenvend.errors import MethodNotAllowed, TokenvendError
-from tokenvend.logs import StructuredLog
+from tokenvend.logs import StructuredLog, clipped
 from tokenvend.vendor import TokenVendor
 from tokenvend.web.body import read_options
 from tokenvend.web.cors import ALLOWED_METHODS, Cors
@@ -133,12 +133,12 @@ class Endpoint:
         severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
         self._log.emit(
             severity,
-            f"{request.method} {status} {reason}",
+            f"{clipped(request.method, 20)} {status} {reason}",
             profile=self._profile,
             status=status,
             reason=reason,
             latency_ms=round((time.monotonic() - started) * 1000, 1),
-            origin=origin,
+            origin=clipped(origin),
             **fields,
             **self._log.trace_fields(request.headers.get("X-Cloud-Trace-Context")),
         )
