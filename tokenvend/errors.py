@@ -11,6 +11,7 @@ responses.
 from __future__ import annotations
 
 from tokenvend import reasons
+from tokenvend.jsonvalues import printable
 
 
 class TokenvendError(Exception):
@@ -47,15 +48,21 @@ class ConfigurationError(TokenvendError):
 
 
 class PolicyError(ConfigurationError):
-    """A policy file is invalid; every problem of the file is listed at once."""
+    """A policy file is invalid; every problem of the file is listed at once.
+
+    The message is printed on terminals and logged: each of its lines is escaped
+    (``printable``), so a file name or a key with a line break or a terminal escape in
+    it cannot forge a line of its own.
+    """
 
     reason = reasons.POLICY
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"]
-        lines += [f"  {path}: {message}" for path, message in problems]
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines = [f"{printable(source)}: {count}"]
+        lines += [f"  {printable(path)}: {printable(message)}" for path, message in problems]
         super().__init__("\n".join(lines))
 
 

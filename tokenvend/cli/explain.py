@@ -18,7 +18,7 @@ from typing import Any
 from tokenvend.cli.lint import policy_warnings
 from tokenvend.errors import PolicyError
 from tokenvend.gemini.request import build_setup, build_token_request, field_mask, is_covered
-from tokenvend.jsonvalues import thaw
+from tokenvend.jsonvalues import printable, thaw
 from tokenvend.policy.access import AnonymousCallers, FirebaseCallers
 from tokenvend.policy.catalogue import describe_model
 from tokenvend.policy.fields import GENERATION_FIELDS, SETUP_FIELDS, mask_path
@@ -107,7 +107,9 @@ def explain(
     warnings = policy_warnings(policy)
     lines.append(f"Warnings ({len(warnings)})" if warnings else "Warnings: none")
     lines += [f"  {path}: {message}" for path, message in warnings]
-    return "\n".join(lines) + "\n"
+    # Each entry is one line: whatever the policy holds (a description with a line break
+    # or a terminal escape, a file name) is escaped, never printed raw.
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 def _who(policy: Policy) -> list[str]:

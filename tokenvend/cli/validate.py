@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tokenvend.cli.lint import policy_warnings
 from tokenvend.errors import PolicyError
+from tokenvend.jsonvalues import printable
 from tokenvend.policy.loader import load_policy, policy_files
 
 
@@ -23,19 +24,20 @@ def run_validate(paths: Sequence[Path], *, strict: bool = False) -> int:
         if path.is_dir():
             files += policy_files(path)
             for skipped in sorted(path.glob("*.yml")):
-                rename = skipped.with_suffix(".yaml").name
+                name, rename = printable(str(skipped)), printable(skipped.stem + ".yaml")
                 print(
-                    f"{skipped}: skipped: policy files end in .yaml (Terraform deploys only "
+                    f"{name}: skipped: policy files end in .yaml (Terraform deploys only "
                     f"those); rename it to {rename}",
                     file=sys.stderr,
                 )
         else:
             files.append(path)
     if not files:
-        print(f"no policy files found in {', '.join(map(str, paths))}", file=sys.stderr)
+        print(f"no policy files found in {printable(', '.join(map(str, paths)))}", file=sys.stderr)
         return 1
     failed = 0
     for file in files:
+        name = printable(str(file))  # a file name may hold a line break or an escape
         try:
             warnings = policy_warnings(load_policy(file))
         except PolicyError as error:
@@ -43,15 +45,15 @@ def run_validate(paths: Sequence[Path], *, strict: bool = False) -> int:
             print(error, file=sys.stderr)
             continue
         if not warnings:
-            print(f"{file}: ok")
+            print(f"{name}: ok")
             continue
         failed += strict
         out = sys.stderr if strict else sys.stdout
         verdict = "refused (--strict)" if strict else "ok"
         count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
-        print(f"{file}: {verdict}, {count}", file=out)
+        print(f"{name}: {verdict}, {count}", file=out)
         for where, message in warnings:
-            print(f"  warning: {where}: {message}", file=out)
+            print(printable(f"  warning: {where}: {message}"), file=out)
     summary = f"{len(files) - failed} valid, {failed} invalid"
     print(summary, file=sys.stderr if failed else sys.stdout)
     return 1 if failed else 0
