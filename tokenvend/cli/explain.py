@@ -17,6 +17,7 @@ from typing import Any
 
 from tokenvend.cli.lint import policy_warnings
 from tokenvend.errors import PolicyError
+from tokenvend.gemini.request import auth_tokens_url as url_of_auth_tokens
 from tokenvend.gemini.request import build_setup, build_token_request, field_mask, is_covered
 from tokenvend.jsonvalues import printable, thaw
 from tokenvend.policy.access import AnonymousCallers, FirebaseCallers
@@ -37,7 +38,7 @@ def run_explain(profile: str, folder: Path, settings: Settings) -> int:
         print(error, file=sys.stderr)
         return 1
     now = datetime.now(UTC).replace(microsecond=0)
-    url = f"{settings.gemini_endpoint}/{settings.gemini_api_version}/auth_tokens"
+    url = url_of_auth_tokens(settings.gemini_endpoint, settings.gemini_api_version)
     switch = None
     if policy.quotas is not None:
         from tokenvend.cli.killswitch import EXPLAIN_DEADLINE_SECONDS, switch_state
@@ -51,7 +52,9 @@ def explain(
     policy: Policy,
     now: datetime,
     *,
-    auth_tokens_url: str = "https://generativelanguage.googleapis.com/v1alpha/auth_tokens",
+    auth_tokens_url: str = url_of_auth_tokens(
+        Settings.gemini_endpoint, Settings.gemini_api_version
+    ),
     switch: str | None = None,
 ) -> str:
     """What ``policy`` allows, in words, with the body it would send at ``now``.
@@ -84,10 +87,7 @@ def explain(
         lines.append("")
     live = _with_defaults(policy)
     if live is not None:
-        models = [live.model]  # and every model a client option may choose
-        for option in policy.client_options:
-            if option.field == ("model",) and option.allowed is not None:
-                models += [str(m) for m in option.allowed if str(m) not in models]
+        models = policy.session_models()
         lines += [
             "Model" if len(models) == 1 else "Models",
             *(line for model in models for line in describe_model(model)),

@@ -75,13 +75,7 @@ def policy_warnings(policy: Policy) -> list[LintWarning]:
 
 def _unknown_models(policy: Policy) -> list[LintWarning]:
     """Models the catalogue does not know: valid, but their config goes unchecked."""
-    found: list[tuple[str, str]] = []
-    if policy.live is not None:
-        found.append(("live.model", policy.live.model))
-    for option in policy.client_options:
-        if option.field == ("model",) and option.allowed is not None:
-            where = f"client_options.{option.name}.allowed"
-            found += [(where, str(model)) for model in option.allowed]
+    found = [(_where_named(policy, model), model) for model in policy.session_models()]
     catalogue = model_catalogue()
     return [
         (
@@ -94,6 +88,17 @@ def _unknown_models(policy: Policy) -> list[LintWarning]:
         for where, model in found
         if catalogue.lookup(model) is None
     ]
+
+
+def _where_named(policy: Policy, model: str) -> str:
+    """The policy path that names ``model``: ``live.model`` or a client option's list."""
+    if policy.live is not None and model == policy.live.model:
+        return "live.model"
+    return next(
+        f"client_options.{option.name}.allowed"
+        for option in policy.client_options
+        if option.field == ("model",) and model in map(str, option.allowed or ())
+    )
 
 
 def _redundant_locks(policy: Policy) -> list[LintWarning]:

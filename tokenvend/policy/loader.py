@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ from tokenvend.jsonvalues import freeze
 from tokenvend.policy.access import build_access
 from tokenvend.policy.fields import in_wire_order
 from tokenvend.policy.model import (
+    PROFILE_NAME,
     ClientOption,
     Deploy,
     Limit,
@@ -40,7 +40,6 @@ from tokenvend.policy.rules import rule_problems
 from tokenvend.policy.schema import Problem, check, policy_schema
 from tokenvend.policy.strict_yaml import LOAD_ERRORS, describe_load_error, parse_yaml, yaml_hints
 
-PROFILE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 # A policy is a few kilobytes; a long system instruction still fits many times over.
 MAX_POLICY_BYTES = 256 * 1024
 
