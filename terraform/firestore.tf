@@ -1,4 +1,4 @@
-# Quota counters (DESIGN §9), only when at least one policy has a `quotas`
+# Quota counters (docs/operations.md), only when at least one policy has a `quotas`
 # section: the Firestore database (a dedicated one by default, or an existing
 # one such as "(default)"), a TTL policy that deletes expired counter windows,
 # and roles/datastore.user for those profiles' service accounts only.
@@ -10,7 +10,7 @@ locals {
   firestore_database      = coalesce(var.firestore.database, "${var.name_prefix}-quotas")
   firestore_database_name = "projects/${var.project_id}/databases/${local.firestore_database}"
 
-  # Names the function's quota code uses (DESIGN §9): one place here.
+  # Names the function's quota code uses: one place here.
   counters_collection = "tokenvend_counters"
   counters_expiry     = "expire_at"
 }

@@ -35,7 +35,7 @@ class Deploy:
 
 
 def expected_profiles(folder: pathlib.Path) -> dict[str, Deploy]:
-    """Profile name -> deploy section with DESIGN §4's defaults, read from the
+    """Profile name -> deploy section with the policy schema's defaults, read from the
     YAML (the fixture's quotas section is not in this branch's policy schema)."""
     profiles = {}
     for path in policy_files(folder):
