@@ -6,20 +6,18 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import ALLOWED_ORIGIN, AppFactory, log_lines
+from tests.callers.conftest import CallerClient
+from tests.conftest import ALLOWED_ORIGIN, log_lines
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.keys import (
     PROJECT_NUMBER,
-    FakeKeyServer,
     app_check_claims,
     signing_key,
-    write_policy,
 )
 from tests.fakes.server import LoopbackServer, QuietHandler
 from tokenvend.callers.app_check_replay import ReplayCheck
@@ -94,18 +92,12 @@ def app_check() -> Iterator[FakeAppCheck]:
         yield server
 
 
+PUBLISHED = [KEY]
+
+
 @pytest.fixture
-def client(
-    make_client: AppFactory, tmp_path: Path, app_check: FakeAppCheck
-) -> Iterator[FlaskClient]:
-    write_policy(tmp_path, "kiosk", CONSUMING)
-    with FakeKeyServer([KEY]) as keys:
-        yield make_client(
-            "kiosk",
-            TOKENVEND_POLICY_DIR=str(tmp_path),
-            TOKENVEND_APP_CHECK_VERIFY_URL=app_check.url,
-            **keys.environment(),
-        )
+def client(caller_client: CallerClient, app_check: FakeAppCheck) -> FlaskClient:
+    return caller_client(CONSUMING, TOKENVEND_APP_CHECK_VERIFY_URL=app_check.url)
 
 
 def post(client: FlaskClient, token: str) -> TestResponse:
