@@ -108,15 +108,19 @@ def memory_mb(pid: int, field_name: str) -> float:
     raise AssertionError(f"{field_name} not in /proc/{pid}/status")
 
 
-@pytest.fixture
-def function(gemini: FakeGemini) -> Iterator[FunctionProcess]:
-    environment = {
+def serving(gemini: FakeGemini, **environment: str) -> dict[str, str]:
+    """The environment of a function serving the default profile against the fake."""
+    return {
         "TOKENVEND_PROFILE": "voice-assistant",
         "TOKENVEND_GEMINI_ENDPOINT": gemini.url,
         "GEMINI_API_KEY": "AIzaSyFAKE-wire-limits-key-0123456789abc",
-        "TOKENVEND_API_KEY_SECRET": "",
+        **environment,
     }
-    with FunctionProcess(environment, debug=False) as process:
+
+
+@pytest.fixture
+def function(gemini: FakeGemini) -> Iterator[FunctionProcess]:
+    with FunctionProcess(serving(gemini), debug=False) as process:
         process.wait_until_listening()
         yield process
 
@@ -198,12 +202,9 @@ def test_slow_refused_bodies_do_not_hold_the_threads_a_good_request_needs(
 def test_a_refused_credential_is_answered_without_reading_the_body(
     gemini: FakeGemini,
 ) -> None:
-    environment = {
-        "TOKENVEND_PROFILE": "firebase-members",
-        "TOKENVEND_POLICY_DIR": str(EXAMPLES),
-        "TOKENVEND_GEMINI_ENDPOINT": gemini.url,
-        "GEMINI_API_KEY": "AIzaSyFAKE-wire-limits-key-0123456789abc",
-    }
+    environment = serving(
+        gemini, TOKENVEND_PROFILE="firebase-members", TOKENVEND_POLICY_DIR=str(EXAMPLES)
+    )
     with FunctionProcess(environment, debug=False) as function:
         function.wait_until_listening()
         request = RawRequest(function.port, "https://app.example.com", declared_bytes=100_000_000)
@@ -264,13 +265,7 @@ def test_a_body_that_keeps_trickling_is_cut_off_with_408_and_the_connection_clos
 
 
 def test_sixteen_trickling_bodies_do_not_starve_sixteen_threads(gemini: FakeGemini) -> None:
-    environment = {
-        "TOKENVEND_PROFILE": "voice-assistant",
-        "TOKENVEND_GEMINI_ENDPOINT": gemini.url,
-        "GEMINI_API_KEY": "AIzaSyFAKE-wire-limits-key-0123456789abc",
-        "THREADS": "16",
-    }
-    with FunctionProcess(environment, debug=False) as function:
+    with FunctionProcess(serving(gemini, THREADS="16"), debug=False) as function:
         function.wait_until_listening()
         slow = [RawRequest(function.port, declared_bytes=1000) for _ in range(16)]
         results: list[tuple[bytes, bool]] = []
@@ -308,12 +303,7 @@ CHUNKED = "Transfer-Encoding: chunked\r\n"
 def test_a_chunk_of_a_bad_size_is_a_400_without_a_traceback(
     gemini: FakeGemini, size: bytes, debug: bool
 ) -> None:
-    environment = {
-        "TOKENVEND_PROFILE": "voice-assistant",
-        "TOKENVEND_GEMINI_ENDPOINT": gemini.url,
-        "GEMINI_API_KEY": "AIzaSyFAKE-wire-limits-key-0123456789abc",
-    }
-    with FunctionProcess(environment, debug=debug) as function:
+    with FunctionProcess(serving(gemini), debug=debug) as function:
         function.wait_until_listening()
         with socket.create_connection(("127.0.0.1", function.port)) as sock:
             sock.settimeout(ANSWER_TIMEOUT_SECONDS)
