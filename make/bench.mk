@@ -23,3 +23,7 @@ bench: $(VENV)/.installed $(NAIVE_VENV)/.installed $(BENCH_VENV)/.installed  ## 
 
 load: $(VENV)/.installed  ## 50 clients for 30 s against a real functions-framework process on 127.0.0.1
 	$(PY) -m bench.load $(LOAD_ARGS)
+
+.PHONY: bench-quotas
+bench-quotas: $(VENV)/.installed  ## the quota part of make bench alone: round trips, latency, flood, steady load
+	$(PY) -m bench.quotas $(BENCH_QUOTA_ARGS)
