@@ -40,6 +40,17 @@ def admit(gate: QuotaGate, address: str = ALICE, caller: Caller = ANONYMOUS) -> 
     return gate.admit(caller, [address], "10.0.0.1")
 
 
+def holding_a_block(
+    store: MemoryStore, clock: FakeClock, log: LogCapture | None = None, served: int = 20
+) -> QuotaGate:
+    """A per_profile gate that served ``served`` tokens, 100 a second: it holds a block."""
+    gate = gate_for(Quotas(per_profile=Limit(10**6, 3600)), store, clock, log)
+    for _ in range(served):
+        admit(gate)
+        clock.advance(0.01)
+    return gate
+
+
 def test_caller_over_its_limit_gets_429_with_seconds_to_the_window_end(clock: FakeClock) -> None:
     store = MemoryStore()
     gate = gate_for(Quotas(per_caller=Limit(2, 3600)), store, clock)
@@ -301,10 +312,7 @@ def test_tokens_held_are_served_while_the_store_is_down_even_with_refuse(
     clock: FakeClock,
 ) -> None:
     store = MemoryStore()
-    gate = gate_for(Quotas(per_profile=Limit(10**6, 3600)), store, clock)
-    for _ in range(100):  # the instance learns the demand and holds a block
-        admit(gate)
-        clock.advance(0.01)
+    gate = holding_a_block(store, clock, served=100)
     store.failing = True
     for _ in range(20):
         admit(gate)
@@ -314,10 +322,7 @@ def test_tokens_held_are_served_while_the_store_is_down_even_with_refuse(
 def test_release_at_shutdown_gives_the_held_block_back_and_logs_it(clock: FakeClock) -> None:
     store = MemoryStore()
     log = LogCapture()
-    gate = gate_for(Quotas(per_profile=Limit(10**6, 3600)), store, clock, log)
-    for _ in range(20):
-        admit(gate)
-        clock.advance(0.01)
+    gate = holding_a_block(store, clock, log)
     assert store.total("kiosk.profile.") > 20
     gate.release()
     assert store.total("kiosk.profile.") == 20
@@ -327,10 +332,7 @@ def test_release_at_shutdown_gives_the_held_block_back_and_logs_it(clock: FakeCl
 def test_release_with_the_store_down_loses_the_block_and_says_so(clock: FakeClock) -> None:
     store = MemoryStore()
     log = LogCapture()
-    gate = gate_for(Quotas(per_profile=Limit(10**6, 3600)), store, clock, log)
-    for _ in range(20):
-        admit(gate)
-        clock.advance(0.01)
+    gate = holding_a_block(store, clock, log)
     store.failing = True
     gate.release()
     assert "could not give held tokens back" in log.entries()[-1]["message"]
