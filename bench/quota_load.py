@@ -89,12 +89,16 @@ def steady(fakes: Fakes, rig: Rig) -> dict[str, Any]:
         statuses = _clients(
             functions, STEADY_CLIENTS, lambda _s, _n: time.perf_counter() < deadline
         )
+        statuses[200] += len(functions)  # first_token's, one per instance
+        counted = _counted(rig, project, "bench-steady")
     finally:
         for function in functions:
-            function.stop()
+            function.stop()  # SIGTERM: each gives what it holds back
     stats = rig.proxy.stats(documents_containing=f"/{project}/")
     return {
         "statuses": dict(statuses),
+        "counted_before_stop": counted,
+        "counted_after_stop": _counted(rig, project, "bench-steady"),
         "seconds": STEADY_SECONDS,
         "peak": stats.peak_writes_per_second,
         "peak_document": stats.peak_document,

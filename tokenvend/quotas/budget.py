@@ -41,6 +41,8 @@ from tokenvend.quotas.windows import Window
 LEASE_SECONDS = 10.0
 GROWTH = 32
 PROBE_SECONDS = 10.0
+# Leases closer together than this go to the next shard, not the same one.
+SPREAD_SECONDS = 1.0
 # After every shard tried was busy, leasing rests this long (requests meanwhile: the policy).
 BUSY_REST_SECONDS = 1.0
 # Longer than any lease takes (a read and two commits, each under its deadline).
@@ -116,7 +118,7 @@ class ProfileBudget:
                 self._leasing = True
                 size = self._block_size(window.seconds_left(now))
                 held = self._held_in(window)
-                home, rooms = held.home, dict(held.rooms)
+                home, rooms = self._next_home(held), dict(held.rooms)
             leased: Lease | None = None
             failure: QuotaStoreUnavailable | None = None
             try:
@@ -197,6 +199,14 @@ class ProfileBudget:
         if self._failure is not None:
             # A copy: one exception raised in many threads would collect all their tracebacks.
             raise QuotaStoreUnavailable(self._failure.detail, busy=self._failure.busy)
+
+    def _next_home(self, held: _Held) -> int:
+        """The shard to lease from: the last one, or the next while the blocks still
+        grow (leases less than a second apart), so a flood's first blocks spread."""
+        now = self._clock.monotonic_seconds()
+        if self._leased_at is not None and now - self._leased_at < SPREAD_SECONDS:
+            return (held.home + 1) % self._shards.count
+        return held.home
 
     def _block_size(self, seconds_left: int) -> int:
         now = self._clock.monotonic_seconds()
