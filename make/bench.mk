@@ -26,3 +26,7 @@ load: $(VENV)/.installed  ## 50 clients for 30 s against a real functions-framew
 
 slow-bodies: $(VENV)/.installed  ## 16 bodies trickling from an allowed origin against a real process: how long each holds it
 	$(PY) -m bench.slow_bodies $(SLOW_BODIES_ARGS)
+
+.PHONY: bench-quotas
+bench-quotas: $(VENV)/.installed  ## the quota part of make bench alone: round trips, latency, flood, steady load
+	$(PY) -m bench.quotas $(BENCH_QUOTA_ARGS)

@@ -225,10 +225,25 @@ class ProfilePaused(Unavailable):
 
 
 class QuotaStoreUnavailable(Unavailable):
-    """Firestore did not answer in time or refused; ``detail`` is for the log only."""
+    """Firestore did not answer in time, refused, or answered something unusable.
+
+    ``detail`` is for the log only. ``busy`` marks what one caller can cause on its own
+    counter: Firestore answering that a document is written too fast (``ABORTED``, or its
+    own ``DEADLINE_EXCEEDED``), or the call running out of its deadline. Anything else
+    (unreachable, refused, an answer of the wrong shape) says the store is down.
+    """
 
     reason = reasons.QUOTA_STORE_UNAVAILABLE
     detail: str
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, busy: bool = False) -> None:
         super().__init__(detail=detail)
+        self.busy = busy
+
+
+class QuotaCallerBusy(QuotaExhausted):
+    """The caller's own counter is written faster than Firestore sustains: slow down."""
+
+    public_message = "too many requests; retry in a few seconds"
+    reason = reasons.QUOTA_CALLER_BUSY
+    default_retry_after_seconds = 2

@@ -89,6 +89,8 @@ QUOTA_EXHAUSTED_CALLER = "quota_exhausted_caller"
 QUOTA_EXHAUSTED_PROFILE = "quota_exhausted_profile"
 PROFILE_PAUSED = "profile_paused"
 QUOTA_STORE_UNAVAILABLE = "quota_store_unavailable"
+# A caller's own counter written faster than Firestore sustains (429, Retry-After 2).
+QUOTA_CALLER_BUSY = "quota_caller_busy"
 
 
 def upstream_status(status: int) -> str:

@@ -3,9 +3,10 @@
 Checks run in the order that tells strangers least and costs least: method, origin,
 caller, and only then the body (size, media type, JSON shape), so an unauthenticated
 request is refused without its body being read. A policy with quotas adds one more
-check after the options, just before minting (the ``QuotaCheck``). This is the one
-place where errors become responses: Google's API error shape, a public message only,
-and the headers the error declares.
+check after the options, just before minting (the ``QuotaCheck``), and gives back
+what it counted when minting fails. This is the one place where errors become
+responses: Google's API error shape, a public message only, and the headers the error
+declares.
 """
 
 from __future__ import annotations
@@ -28,12 +29,18 @@ from tokenvend.web.cors import ALLOWED_METHODS, Cors
 from tokenvend.web.limits import close_body
 
 
+class Admitted(Protocol):
+    """What a quota check counted for one request, to give back if nothing is minted."""
+
+    def give_back(self) -> None: ...
+
+
 class QuotaCheck(Protocol):
     """Counts a request that would be minted (``tokenvend.quotas``); raises to refuse."""
 
     def admit(
         self, caller: Caller, forwarded_for: Iterable[str], remote_addr: str | None
-    ) -> None: ...
+    ) -> Admitted: ...
 
 
 class Endpoint:
@@ -89,11 +96,19 @@ class Endpoint:
         caller = self._callers.identify(request.headers)
         fields.update(caller=caller.subject_hash, app_id=caller.app_id)
         order = self.vendor.order(read_options(request))
+        admitted = None
         if self._quotas is not None:
-            self._quotas.admit(
+            admitted = self._quotas.admit(
                 caller, request.headers.getlist("X-Forwarded-For"), request.remote_addr
             )
-        grant = self.vendor.mint(order)
+        try:
+            grant = self.vendor.mint(order)
+        except BaseException:
+            # Gemini failed (or the key could not be read): nothing was minted, so
+            # nothing may stay counted.
+            if admitted is not None:
+                admitted.give_back()
+            raise
         fields["upstream_ms"] = round(grant.upstream_ms, 1)
         headers = {"Cache-Control": "no-store", **self._cors.response_headers(origin)}
         return Response(
