@@ -47,7 +47,7 @@ def test_explain_says_who_enforces_the_setup_lock_and_that_later_messages_are_un
     assert "at setup: enforced by Gemini" in section
     for route in lock_facts().routes:
         assert f"    {route.message}: not verified\n" in section + "\n"
-    assert "to know, run make smoke --model gemini-3.8-live with a key of your own" in section
+    assert "to know, run make smoke MODEL=gemini-3.8-live with a key of your own" in section
     assert (
         "nothing: no fieldMask is sent, so Gemini locks every field of the session's setup" in text
     )
@@ -100,7 +100,7 @@ def test_lint_says_a_kiosk_persona_relies_on_what_no_probe_has_verified() -> Non
         "setup, but for gemini-3.8-live: "
     )
     assert warning.count(": not verified") == len(ROUTES)
-    assert "Run make smoke --model gemini-3.8-live" in warning
+    assert "Run make smoke MODEL=gemini-3.8-live" in warning
 
 
 def test_lint_names_the_route_a_probe_found_not_held_with_the_evidence() -> None:

@@ -126,7 +126,7 @@ def test_extended_thinking_model_takes_thinking_config_with_a_warning_not_a_refu
     path = policy_file(tmp_path, model, "{thinkingConfig: {thinkingLevel: HIGH}}")
     warning = model_warnings_of(load_policy(path))["live.config.thinkingConfig"]
     assert warning.startswith(f"{model} may not take thinkingConfig; Google documents no thinking")
-    assert "make smoke --model gemini-3.8-live-extended-thinking" in warning
+    assert "make smoke MODEL=gemini-3.8-live-extended-thinking" in warning
     clock = FakeClock()
     clock.current = datetime.combine(CHECKED_ON, datetime.min.time(), tzinfo=UTC)
     assert main(["validate", str(path)], clock=clock) == 0

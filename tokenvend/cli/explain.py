@@ -251,7 +251,7 @@ def _lock_holds(live: LiveConstraints | None, facts: LockFacts) -> list[str]:
         ),
     ]
     if probe is None and takes_field(model, "systemInstruction"):
-        lines.append(f"  to know, run make smoke --model {model} with a key of your own")
+        lines.append(f"  to know, run make smoke MODEL={model} with a key of your own")
     elif probe is None:
         lines.append(f"  make smoke cannot probe {model}: its probes need a system instruction")
     lines.append("")

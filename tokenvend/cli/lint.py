@@ -115,7 +115,7 @@ def _instruction_not_shown_to_hold(policy: Policy, facts: LockFacts) -> list[Lin
                     "live.instruction_must_hold",
                     f"the profile is safe only while its systemInstruction holds; Gemini "
                     f"locks it at setup, but for {model}: " + "; ".join(open_routes) + ". "
-                    f"Run make smoke --model {model.removeprefix('models/')} with a key of "
+                    f"Run make smoke MODEL={model.removeprefix('models/')} with a key of "
                     "your own (docs/policies.md, What the lock holds)",
                 )
             )
