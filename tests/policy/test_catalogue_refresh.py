@@ -11,10 +11,10 @@ import pytest
 
 from tests.conftest import FakeClock
 from tests.fakes.keys import write_policy
+from tests.policy.test_loader import problems_of
 from tokenvend.cli import main
 from tokenvend.cli.lint import policy_warnings
 from tokenvend.cli.validate import run_validate
-from tokenvend.errors import PolicyError
 from tokenvend.policy.catalogue import STALE_AFTER_DAYS, model_catalogue, parse_catalogue
 from tokenvend.policy.loader import load_policy
 from tokenvend.policy.model import Policy
@@ -41,12 +41,6 @@ def model_warnings_of(policy: Policy) -> dict[str, str]:
     return {path: text for path, text in policy_warnings(policy) if path.startswith("live.")}
 
 
-def problems(path: Path) -> dict[str, str]:
-    with pytest.raises(PolicyError) as caught:
-        load_policy(path)
-    return dict(caught.value.problems)
-
-
 def test_translate_model_validates_with_translation_config_and_sends_it(tmp_path: Path) -> None:
     config = (
         "{responseModalities: [AUDIO], inputAudioTranscription: {}, "
@@ -70,7 +64,7 @@ def test_translate_model_refuses_tools_and_instructions_as_google_says_it_takes_
         "{translationConfig: {targetLanguageCode: de-DE}, systemInstruction: Be nice., "
         "tools: [{googleSearch: {}}]}"
     )
-    found = problems(policy_file(tmp_path, TRANSLATE, config))
+    found = problems_of(policy_file(tmp_path, TRANSLATE, config))
     assert set(found) == {"live.config.tools", "live.config.systemInstruction"}
     assert "supports no tools" in found["live.config.tools"]
     assert "supports no instructions" in found["live.config.systemInstruction"]
@@ -88,7 +82,7 @@ def test_translate_model_without_translation_config_is_warned_about(tmp_path: Pa
 def test_translation_config_needs_its_target_language_as_the_sdks_require(
     tmp_path: Path,
 ) -> None:
-    found = problems(
+    found = problems_of(
         policy_file(tmp_path, TRANSLATE, "{translationConfig: {echoTargetLanguage: true}}")
     )
     assert list(found) == ["live.config.translationConfig"]
@@ -110,7 +104,7 @@ def test_translation_config_on_a_model_google_documents_no_translation_for_is_a_
 def test_gemini_3_8_live_refuses_thinking_config_as_its_migration_notes_say(
     tmp_path: Path,
 ) -> None:
-    found = problems(
+    found = problems_of(
         policy_file(tmp_path, "gemini-3.8-live", "{thinkingConfig: {thinkingLevel: LOW}}")
     )
     assert found["live.config.thinkingConfig"] == (
@@ -140,7 +134,7 @@ def test_extended_thinking_model_still_refuses_what_the_3_8_notes_removed(tmp_pa
     path = policy_file(
         tmp_path, "gemini-3.8-live-extended-thinking", "{enableAffectiveDialog: true}"
     )
-    assert "removed from the API" in problems(path)["live.config.enableAffectiveDialog"]
+    assert "removed from the API" in problems_of(path)["live.config.enableAffectiveDialog"]
 
 
 def test_legacy_preview_warns_of_its_announced_shutdown_and_names_the_replacement(
@@ -154,7 +148,7 @@ def test_legacy_preview_warns_of_its_announced_shutdown_and_names_the_replacemen
 
 def test_legacy_preview_refuses_what_google_says_it_does_not_support(tmp_path: Path) -> None:
     config = "{enableAffectiveDialog: false, proactivity: {proactiveAudio: true}}"
-    found = problems(policy_file(tmp_path, "gemini-3.1-flash-live-preview", config))
+    found = problems_of(policy_file(tmp_path, "gemini-3.1-flash-live-preview", config))
     assert set(found) == {
         "live.config.enableAffectiveDialog",
         "live.config.proactivity.proactiveAudio",

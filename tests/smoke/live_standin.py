@@ -14,24 +14,22 @@ set per route, by the route names of ``tokenvend/gemini/lock_probes.json``:
 - ``refuse``: the session is closed with 1007, as with a lock that holds loudly.
 
 Every route defaults to ``ignore``. ``answer`` makes the model say that instead of its
-word, for the inconclusive case.
+word, for the inconclusive case. It extends the e2e stand-in (``tests/e2e/live_fake.py``)
+with a conversation of its own, leaving that one as it is.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Literal
 
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.server import Server, ServerConnection, serve
+from websockets.sync.server import ServerConnection
 
-from tests.e2e.live_connection import CONSTRAINED, LiveConnection
+from tests.e2e.live_fake import CONSTRAINED, FakeLive, LiveConnection
 
 Behaviour = Literal["honour", "ignore", "refuse"]
 WORD = re.compile(r"exactly one word: (\w+)")
@@ -47,8 +45,12 @@ class Session:
     resumable: bool = False
 
 
-class LockStandin:
-    """``token_setup`` gives a minted token's locked setup (None: unknown token)."""
+class LockStandin(FakeLive):
+    """``token_setup`` gives a minted token's locked setup (None: unknown token).
+
+    The e2e stand-in's server, lifecycle and connection records, with a conversation of
+    its own: the probes' one-word model instead of the voice page's script.
+    """
 
     def __init__(
         self,
@@ -58,35 +60,22 @@ class LockStandin:
         behaviour: Mapping[str, Behaviour] | None = None,
         answer: str | None = None,
     ) -> None:
-        self.connections: list[LiveConnection] = []
         self.behaviour = dict(behaviour or {})
         self._answer = answer
         self._token_setup = token_setup
-        self._token_uses = token_uses
-        self._sessions: Counter[str] = Counter()
-        self._handles: dict[str, str] = {}  # handle -> instruction of the session it resumes
-        self._lock = threading.Lock()
-        self._server: Server = serve(self._handle, "127.0.0.1", 0, max_size=None)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._handles_to: dict[str, str] = {}  # handle -> instruction of the session it resumes
+        super().__init__(
+            token_is_valid=lambda token: token_setup(token) is not None, token_uses=token_uses
+        )
 
     @property
     def url(self) -> str:
         """The constrained method's WebSocket URL (``--live-url`` of tools/smoke.py)."""
-        host, port = self._server.socket.getsockname()[:2]
-        return f"ws://{host}:{port}{CONSTRAINED}"
+        return self.base_url.replace("http://", "ws://", 1) + CONSTRAINED
 
     def __enter__(self) -> LockStandin:
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=10)
 
     def _handle(self, websocket: ServerConnection) -> None:
         connection = LiveConnection(path=websocket.request.path if websocket.request else "")
@@ -123,7 +112,7 @@ class LockStandin:
         if len(connection.frames) == 1:
             if "setup" not in frame:
                 return "the first message must be setup"
-            return self._start(frame["setup"], token, locked, session, websocket)
+            return self._set_up(frame["setup"], token, locked, session, websocket)
         if "setup" in frame:
             return self._route("setup.again", websocket, session, instruction_of(frame["setup"]))
         if "contextUpdate" in frame:
@@ -146,7 +135,7 @@ class LockStandin:
             self._reply(websocket, session, text_of(content["turns"][-1]))
         return None
 
-    def _start(
+    def _set_up(
         self,
         setup: Mapping[str, Any],
         token: str,
@@ -157,12 +146,13 @@ class LockStandin:
         handle = setup.get("sessionResumption", {}).get("handle")
         with self._lock:
             if handle is not None:  # resuming: not a new session, not a use of the token
-                if handle not in self._handles:
+                if handle not in self._handles_to:
                     return "unknown session resumption handle"
-                session.instruction = self._handles[handle]
+                session.instruction = self._handles_to[handle]
             else:
                 self._sessions[token] += 1
-                if self._sessions[token] > self._token_uses(token):
+                uses = self._token_uses(token)
+                if uses and self._sessions[token] > uses:
                     return "the token has no uses left"
         session.resumable = "sessionResumption" in locked or "sessionResumption" in setup
         if handle is None:
@@ -214,8 +204,8 @@ class LockStandin:
             websocket.send(json.dumps(message).encode())
         if session.resumable:
             with self._lock:
-                handle = f"handle-{len(self._handles) + 1}"
-                self._handles[handle] = session.instruction
+                handle = f"handle-{len(self._handles_to) + 1}"
+                self._handles_to[handle] = session.instruction
             update = {"sessionResumptionUpdate": {"newHandle": handle, "resumable": True}}
             websocket.send(json.dumps(update).encode())
 
