@@ -207,4 +207,9 @@ def _build_live(live: Any) -> LiveConstraints | None:
     else:
         parsed_lock = Lock(lock)
     config = in_wire_order(live.get("config") or {})
-    return LiveConstraints(model=live["model"], config=freeze(config), lock=parsed_lock)
+    return LiveConstraints(
+        model=live["model"],
+        config=freeze(config),
+        lock=parsed_lock,
+        instruction_must_hold=live.get("instruction_must_hold", False),
+    )

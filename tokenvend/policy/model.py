@@ -55,6 +55,8 @@ class LiveConstraints:
     model: str
     config: Mapping[str, FrozenJson]
     lock: Lock
+    # The author's word that the profile is safe only while its systemInstruction holds.
+    instruction_must_hold: bool = False
 
 
 @dataclass(frozen=True)
