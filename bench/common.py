@@ -133,9 +133,10 @@ def start_function(
     extra: Mapping[str, str] = {},
     log_dir: Path | None = None,
     tree: Path = ROOT,
+    port: int | None = None,
 ) -> Function:
     """``tree``: another checkout of tokenvend to run instead (before/after comparisons)."""
-    port = free_port()
+    port = port or free_port()
     if kind == "tokenvend":
         command = [str(TOKENVEND_FF), "--source", str(tree / "main.py")]
     else:

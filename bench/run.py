@@ -36,6 +36,7 @@ from bench.common import (
     start_function,
 )
 from bench.quotas import quota_costs, quota_rows, summarize_quotas
+from tokenvend.gemini.request import auth_tokens_url
 
 RESULTS = ROOT / "bench" / "results"
 KINDS = ("tokenvend", "naive")
@@ -75,7 +76,7 @@ def cold_start(fakes: Fakes, runs: int) -> dict[str, list[float]]:
 def warm_latency(function: Function, gemini_url: str, requests: int) -> dict[str, list[float]]:
     """One client, keep-alive: the function and the fake called directly, alternately."""
     pool = urllib3.PoolManager(maxsize=2)
-    direct = f"{gemini_url}/v1alpha/auth_tokens"
+    direct = auth_tokens_url(gemini_url, "v1alpha")
     for _ in range(200):
         post(pool, function.url)
         post(pool, direct)

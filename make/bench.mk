@@ -4,7 +4,7 @@
 NAIVE_VENV := .venv-naive
 BENCH_VENV := .venv-bench
 
-.PHONY: bench load
+.PHONY: bench load slow-bodies
 
 $(NAIVE_VENV)/.installed: bench/naive/requirements.txt
 	$(PYTHON) -m venv $(NAIVE_VENV)
@@ -23,3 +23,10 @@ bench: $(VENV)/.installed $(NAIVE_VENV)/.installed $(BENCH_VENV)/.installed  ## 
 
 load: $(VENV)/.installed  ## 50 clients for 30 s against a real functions-framework process on 127.0.0.1
 	$(PY) -m bench.load $(LOAD_ARGS)
+
+slow-bodies: $(VENV)/.installed  ## 16 bodies trickling from an allowed origin against a real process: how long each holds it
+	$(PY) -m bench.slow_bodies $(SLOW_BODIES_ARGS)
+
+.PHONY: bench-quotas
+bench-quotas: $(VENV)/.installed  ## the quota part of make bench alone: round trips, latency, flood, steady load
+	$(PY) -m bench.quotas $(BENCH_QUOTA_ARGS)

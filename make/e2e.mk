@@ -24,8 +24,8 @@ example-web: $(WEB)/dist/app.js  ## serve the example page on http://localhost:$
 openapi-check: $(VENV)/.installed  ## openapi.yaml is valid and the real responses conform (schemathesis too)
 	$(PY) -m pytest tests/test_openapi.py -p no:cacheprovider
 
-smoke: $(VENV)/.installed  ## after deploying: does Gemini enforce a locked policy? (needs GEMINI_API_KEY; never in CI)
-	$(PY) tools/smoke.py
+smoke: $(VENV)/.installed  ## after deploying: does Gemini hold a locked session, at setup and after it? MODEL=... (needs GEMINI_API_KEY; never in CI)
+	$(PY) tools/smoke.py $(if $(MODEL),--model $(MODEL))
 
 $(WEB)/dist/app.js: $(WEB)/node_modules/.package-lock.json $(WEB)/src/*.js $(WEB)/package.json
 	cd $(WEB) && npm run --silent build

@@ -1,5 +1,5 @@
-# Quota counters (DESIGN §9): the Firestore database (a dedicated one by
-# default, or an existing one such as "(default)"), a TTL policy that deletes
+# Quota counters (docs/operations.md): the Firestore database (a dedicated one
+# by default, or an existing one such as "(default)"), a TTL policy that deletes
 # expired counter windows, and roles/datastore.user for the quota profiles'
 # service accounts only.
 #
@@ -17,7 +17,7 @@ locals {
   firestore_database      = coalesce(var.firestore.database, "${var.name_prefix}-quotas")
   firestore_database_name = "projects/${var.project_id}/databases/${local.firestore_database}"
 
-  # Names the function's quota code uses (DESIGN §9): one place here.
+  # Names the function's quota code uses: one place here.
   counters_collection = "tokenvend_counters"
   counters_expiry     = "expire_at"
 }

@@ -24,7 +24,7 @@ locals {
     ? google_secret_manager_secret.api_key[0].secret_id
     : data.google_secret_manager_secret.api_key[0].secret_id
   )
-  # What the function reads (DESIGN §7); no version means "latest", so a new
+  # What the function reads; no version means "latest", so a new
   # version is picked up within the function's key cache TTL, no redeploy.
   secret_name = "projects/${local.secret_project}/secrets/${local.secret_id}"
 

@@ -1,5 +1,5 @@
-# Log-based metrics from the functions' one JSON log line per request (DESIGN
-# §8). Provisioned with the functions because a log-based metric only counts
+# Log-based metrics from the functions' one JSON log line per request
+# (docs/operations.md). Provisioned with the functions because a log-based metric only counts
 # from the moment it exists. Labels are the profile, the reason and the HTTP
 # status: never the caller (a salted hash of a subject, unbounded and personal).
 

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.secret_manager import FakeSecretManager
 from tokenvend.logs import StructuredLog
+from tokenvend.settings import declared
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "main.py"
@@ -59,6 +60,14 @@ class LogCapture:
         return self.stream.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def no_setting_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every declared setting is unset in each test (and in the processes it starts), so a
+    developer's shell (GEMINI_API_KEY, TOKENVEND_*) cannot change what a test sees."""
+    for setting in declared():
+        monkeypatch.delenv(setting.env, raising=False)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -91,15 +100,8 @@ def make_client(monkeypatch: pytest.MonkeyPatch, gemini: FakeGemini) -> AppFacto
     """Builds the function from main.py the way functions-framework does, per environment."""
 
     def build(profile: str = "voice-assistant", **environment: str) -> FlaskClient:
-        for name in (
-            "TOKENVEND_API_KEY_SECRET",
-            "TOKENVEND_SECRET_MANAGER_ENDPOINT",
-            "GEMINI_API_KEY",
-            "TOKENVEND_POLICY_DIR",
-            "TOKENVEND_API_KEY_TTL_SECONDS",
-            "TOKENVEND_GEMINI_TIMEOUT_SECONDS",
-        ):
-            monkeypatch.delenv(name, raising=False)
+        for setting in declared():  # what an earlier build of this test set
+            monkeypatch.delenv(setting.env, raising=False)
         defaults = {
             "TOKENVEND_PROFILE": profile,
             "TOKENVEND_GEMINI_ENDPOINT": gemini.url,

@@ -1,4 +1,5 @@
-"""Every relative link in README.md and docs/*.md points at a file or heading that exists.
+"""Every relative link in README.md and docs/*.md points at a file or heading that exists,
+and every repository path a Terraform file names (``*.tf``, ``*.tftest.hcl``) exists.
 
 Offline by construction: links with a scheme (https:, mailto:) are skipped, nothing is
 fetched. A link into another Markdown file may name a heading (``page.md#heading``);
@@ -93,6 +94,32 @@ def _broken_links(page: Path) -> list[str]:
             if problem:
                 problems.append(f"{page.relative_to(ROOT)}:{number}: {target} {problem}")
     return problems
+
+
+def _terraform_files() -> list[Path]:
+    files = [*(ROOT / "terraform").rglob("*.tf"), *(ROOT / "terraform").rglob("*.tftest.hcl")]
+    return sorted(path for path in files if ".terraform" not in path.parts)
+
+
+# A path of the repository named in a Terraform comment or description.
+REPOSITORY_PATH = re.compile(r"\b(?:docs|tokenvend|tests|terraform|policies|examples)/[\w./-]*\w")
+
+
+@pytest.mark.parametrize(
+    "tf", _terraform_files(), ids=lambda path: path.relative_to(ROOT).as_posix()
+)
+def test_terraform_names_only_files_that_exist_and_no_outside_document(tf: Path) -> None:
+    text = tf.read_text(encoding="utf-8")
+    missing = [
+        name
+        for name in REPOSITORY_PATH.findall(text)
+        # From the repository's root, or (a terraform test's fixtures) from a folder the
+        # file is in: Terraform reads them from its module's.
+        if not any((folder / name).exists() for folder in tf.parents if folder.is_relative_to(ROOT))
+    ]
+    assert missing == []
+    for stale in ("DESIGN", "§"):
+        assert stale not in text, f"{tf.relative_to(ROOT)} mentions {stale!r}"
 
 
 def test_docs_pages_exist_beside_the_readme() -> None:

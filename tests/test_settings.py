@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -121,3 +122,30 @@ def test_configuration_page_documents_exactly_the_variables_the_settings_command
     assert len(documented) == len(set(documented)), "a variable is documented twice"
     assert sorted(set(printed) - set(documented)) == [], "missing from docs/configuration.md"
     assert sorted(set(documented) - set(printed)) == [], "documented but not a setting"
+
+
+def test_a_developers_shell_cannot_leak_a_setting_into_the_tests() -> None:
+    # Every declared setting set in the shell that runs pytest, to a value that would
+    # break the tests below (most are invalid; the API key would be sent to Gemini).
+    shell = {setting.env: "leaked-from-the-shell" for setting in declared()}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--no-cov",
+            "tests/web/test_endpoint.py::test_each_request_writes_one_structured_log_line",
+            "tests/gemini/test_minter.py",
+            "tests/test_process.py",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **shell},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -128,4 +128,7 @@ def _api_key_source(settings: Settings, log: StructuredLog, clock: Clock) -> Api
         cache.prefetch()
         return cache
     key = settings.gemini_api_key
-    return StaticApiKey(key) if key else NoApiKey()
+    if key:
+        return StaticApiKey(key)
+    log.emit("WARNING", f"every request will get 503: {NoApiKey.how_to_configure}")
+    return NoApiKey()

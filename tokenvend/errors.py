@@ -2,13 +2,16 @@
 
 Each class declares the HTTP status, the Google API ``status`` string and the public
 message a browser may see. Messages are written for the caller and never carry the API
-key, a minted token or upstream detail; ``reason`` is a short code for the request log.
-The endpoint is the one place that turns these into responses.
+key, a minted token or upstream detail; ``reason`` is a short code for the request log
+(``reasons.py``), and ``detail``, when set, tells the operator more in the same log line
+and never reaches the response. The endpoint is the one place that turns these into
+responses.
 """
 
 from __future__ import annotations
 
 from tokenvend import reasons
+from tokenvend.jsonvalues import printable
 
 
 class TokenvendError(Exception):
@@ -21,9 +24,16 @@ class TokenvendError(Exception):
     # Whether a page on an allowed origin may read the error (gets CORS headers).
     readable_cross_origin = True
 
-    def __init__(self, public_message: str | None = None, *, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        public_message: str | None = None,
+        *,
+        reason: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         self.public_message = public_message or type(self).public_message
         self.reason = reason or type(self).reason
+        self.detail = detail
         super().__init__(self.public_message)
 
     def response_headers(self) -> dict[str, str]:
@@ -34,19 +44,25 @@ class TokenvendError(Exception):
 class ConfigurationError(TokenvendError):
     """The instance is set up wrongly (environment); it refuses to start."""
 
-    reason = "configuration"
+    reason = reasons.CONFIGURATION
 
 
 class PolicyError(ConfigurationError):
-    """A policy file is invalid; every problem of the file is listed at once."""
+    """A policy file is invalid; every problem of the file is listed at once.
 
-    reason = "policy"
+    The message is printed on terminals and logged: each of its lines is escaped
+    (``printable``), so a file name or a key with a line break or a terminal escape in
+    it cannot forge a line of its own.
+    """
+
+    reason = reasons.POLICY
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"]
-        lines += [f"  {path}: {message}" for path, message in problems]
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines = [f"{printable(source)}: {count}"]
+        lines += [f"  {printable(path)}: {printable(message)}" for path, message in problems]
         super().__init__("\n".join(lines))
 
 
@@ -56,7 +72,7 @@ class InvalidArgument(TokenvendError):
     http_status = 400
     status = "INVALID_ARGUMENT"
     public_message = "invalid request"
-    reason = "invalid_argument"
+    reason = reasons.INVALID_ARGUMENT
 
 
 class Unauthenticated(TokenvendError):
@@ -65,7 +81,7 @@ class Unauthenticated(TokenvendError):
     http_status = 401
     status = "UNAUTHENTICATED"
     public_message = "missing or invalid credential"
-    reason = "unauthenticated"
+    reason = reasons.UNAUTHENTICATED
 
     def response_headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer realm="tokenvend"'}
@@ -77,14 +93,14 @@ class PermissionDenied(TokenvendError):
     http_status = 403
     status = "PERMISSION_DENIED"
     public_message = "permission denied"
-    reason = "permission_denied"
+    reason = reasons.PERMISSION_DENIED
 
 
 class OriginNotAllowed(PermissionDenied):
     """A browser page on an origin the policy does not list; it may not even read this."""
 
     public_message = "origin not allowed"
-    reason = "origin_not_allowed"
+    reason = reasons.ORIGIN_NOT_ALLOWED
     readable_cross_origin = False
 
 
@@ -94,7 +110,7 @@ class MethodNotAllowed(TokenvendError):
     http_status = 405
     status = "METHOD_NOT_ALLOWED"
     public_message = "method not allowed"
-    reason = "method_not_allowed"
+    reason = reasons.METHOD_NOT_ALLOWED
 
     def __init__(self, allowed_methods: tuple[str, ...]) -> None:
         super().__init__(f"only {' and '.join(allowed_methods)} are allowed")
@@ -110,7 +126,7 @@ class PayloadTooLarge(TokenvendError):
     http_status = 413
     status = "PAYLOAD_TOO_LARGE"
     public_message = "request body is too large"
-    reason = "payload_too_large"
+    reason = reasons.PAYLOAD_TOO_LARGE
 
     def __init__(self, limit_bytes: int) -> None:
         super().__init__(f"request body is larger than {limit_bytes // 1024} KiB")
@@ -122,7 +138,7 @@ class BodyTooSlow(TokenvendError):
     http_status = 408
     status = "DEADLINE_EXCEEDED"
     public_message = "the request body did not arrive in time"
-    reason = "body_too_slow"
+    reason = reasons.BODY_TOO_SLOW
 
 
 class UnsupportedMediaType(TokenvendError):
@@ -131,7 +147,7 @@ class UnsupportedMediaType(TokenvendError):
     http_status = 415
     status = "UNSUPPORTED_MEDIA_TYPE"
     public_message = "send the request body as application/json (or send no body)"
-    reason = "unsupported_media_type"
+    reason = reasons.UNSUPPORTED_MEDIA_TYPE
 
 
 class _RetryableError(TokenvendError):
@@ -144,9 +160,10 @@ class _RetryableError(TokenvendError):
         public_message: str | None = None,
         *,
         reason: str | None = None,
+        detail: str | None = None,
         retry_after_seconds: int | None = None,
     ) -> None:
-        super().__init__(public_message, reason=reason)
+        super().__init__(public_message, reason=reason, detail=detail)
         self.retry_after_seconds = (
             self.default_retry_after_seconds if retry_after_seconds is None else retry_after_seconds
         )
@@ -187,7 +204,7 @@ class Unavailable(_RetryableError):
     http_status = 503
     status = "UNAVAILABLE"
     public_message = "token service temporarily unavailable; retry later"
-    reason = "unavailable"
+    reason = reasons.UNAVAILABLE
 
 
 class DeadlineExceeded(TokenvendError):
@@ -208,10 +225,25 @@ class ProfilePaused(Unavailable):
 
 
 class QuotaStoreUnavailable(Unavailable):
-    """Firestore did not answer in time or refused; ``detail`` is for the log only."""
+    """Firestore did not answer in time, refused, or answered something unusable.
+
+    ``detail`` is for the log only. ``busy`` marks what one caller can cause on its own
+    counter: Firestore answering that a document is written too fast (``ABORTED``, or its
+    own ``DEADLINE_EXCEEDED``), or the call running out of its deadline. Anything else
+    (unreachable, refused, an answer of the wrong shape) says the store is down.
+    """
 
     reason = reasons.QUOTA_STORE_UNAVAILABLE
+    detail: str
 
-    def __init__(self, detail: str) -> None:
-        super().__init__()
-        self.detail = detail
+    def __init__(self, detail: str, *, busy: bool = False) -> None:
+        super().__init__(detail=detail)
+        self.busy = busy
+
+
+class QuotaCallerBusy(QuotaExhausted):
+    """The caller's own counter is written faster than Firestore sustains: slow down."""
+
+    public_message = "too many requests; retry in a few seconds"
+    reason = reasons.QUOTA_CALLER_BUSY
+    default_retry_after_seconds = 2

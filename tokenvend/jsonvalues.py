@@ -50,6 +50,30 @@ def same_json(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
+def json_key(value: Any) -> Any:
+    """A hashable stand-in for a JSON value: equal exactly when ``same_json`` says so.
+
+    Lets a long list be checked for repeats in one pass instead of comparing every pair.
+    """
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, Mapping):
+        return ("object", frozenset((key, json_key(item)) for key, item in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("array", tuple(json_key(item) for item in value))
+    if is_number(value):
+        return ("number", value)  # 1 and 1.0 hash and compare alike, as JSON's numbers do
+    return (type(value).__name__, value)
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (line breaks, terminal escapes,
+    U+2028, ...) written as its Python escape, so it prints as exactly one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def show(value: Any, limit: int = 60) -> str:
     """A short, bounded rendering of a value for a message; never the whole of a big one."""
     if isinstance(value, str) and len(value) <= limit:

@@ -3,7 +3,8 @@
 Every request writes one log line whose ``reason`` says how it ended. Operators filter
 on these codes (the Terraform operations pack builds its log-based metrics and alerts
 from them, and a test checks that every code Terraform uses is listed here), so a code
-is renamed here or not at all.
+is renamed here or not at all. No other module spells a code out (``tests/test_reasons.py``
+refuses a literal one anywhere else in the package).
 """
 
 from __future__ import annotations
@@ -11,6 +12,57 @@ from __future__ import annotations
 MINTED = "minted"
 PREFLIGHT = "preflight"
 INTERNAL = "internal"
+CONFIGURATION = "configuration"
+POLICY = "policy"
+
+# The request itself: method, origin, body and client options.
+METHOD_NOT_ALLOWED = "method_not_allowed"
+ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+PAYLOAD_TOO_LARGE = "payload_too_large"
+BODY_TOO_SLOW = "body_too_slow"
+MALFORMED_BODY = "malformed_body"  # not valid HTTP framing (a bad chunk size)
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+INVALID_ARGUMENT = "invalid_argument"
+MALFORMED_JSON = "malformed_json"
+UNKNOWN_FIELD = "unknown_field"
+UNKNOWN_OPTION = "unknown_option"
+OPTION_MISSING = "option_missing"
+OPTION_NOT_ALLOWED = "option_not_allowed"
+
+# The caller: a missing or refused credential (401), or one the policy does not allow (403).
+UNAUTHENTICATED = "unauthenticated"
+PERMISSION_DENIED = "permission_denied"
+CREDENTIAL_MISSING = "credential_missing"
+EMAIL_NOT_VERIFIED = "email_not_verified"
+EMAIL_NOT_ALLOWED = "email_not_allowed"
+DOMAIN_NOT_ALLOWED = "domain_not_allowed"
+APP_NOT_ALLOWED = "app_not_allowed"
+KEYS_UNAVAILABLE = "keys_unavailable"
+
+# Why a signed token (ID token or App Check token) was refused.
+TOKEN_MALFORMED = "token_malformed"
+WRONG_ALGORITHM = "wrong_algorithm"
+UNKNOWN_KEY = "unknown_key"
+BAD_SIGNATURE = "bad_signature"
+WRONG_ISSUER = "wrong_issuer"
+WRONG_AUDIENCE = "wrong_audience"
+MISSING_CLAIM = "missing_claim"
+BAD_TIME_CLAIM = "bad_time_claim"
+TOKEN_EXPIRED = "token_expired"
+TOKEN_USED_TOO_EARLY = "token_used_too_early"
+BAD_AUTH_TIME = "bad_auth_time"
+MISSING_SUBJECT = "missing_subject"
+
+# App Check: every such code starts with this prefix, a token refusal's too
+# (app_check_token_expired, ...).
+APP_CHECK_PREFIX = "app_check_"
+APP_CHECK_MISSING = "app_check_missing"
+APP_CHECK_REFUSED = "app_check_refused"  # Firebase refused a token that passed locally
+APP_CHECK_REPLAYED = "app_check_replayed"
+APP_CHECK_UNAVAILABLE = "app_check_unavailable"
+# Firebase refused the function itself (401/403): the account lacks the token-verifier
+# role, or the App Check API is off. A misconfiguration to alert on, not a bad token.
+APP_CHECK_VERIFIER_DENIED = "app_check_verifier_denied"
 
 # Gemini's answer or its absence: every such code starts with this prefix.
 UPSTREAM_PREFIX = "upstream_"
@@ -30,14 +82,22 @@ SECRET_EMPTY = "secret_empty"
 SECRET_MALFORMED = "secret_malformed"
 NO_API_KEY = "no_api_key"
 API_KEY_MALFORMED = "api_key_malformed"
+UNAVAILABLE = "unavailable"
 
 # Budget protection (quotas and the kill switch).
 QUOTA_EXHAUSTED_CALLER = "quota_exhausted_caller"
 QUOTA_EXHAUSTED_PROFILE = "quota_exhausted_profile"
 PROFILE_PAUSED = "profile_paused"
 QUOTA_STORE_UNAVAILABLE = "quota_store_unavailable"
+# A caller's own counter written faster than Firestore sustains (429, Retry-After 2).
+QUOTA_CALLER_BUSY = "quota_caller_busy"
 
 
 def upstream_status(status: int) -> str:
     """The code for a Gemini answer with an unexpected HTTP status."""
     return f"{UPSTREAM_PREFIX}{status}"
+
+
+def app_check(token_reason: str) -> str:
+    """The code of an App Check token refused for ``token_reason`` (a token code above)."""
+    return f"{APP_CHECK_PREFIX}{token_reason}"

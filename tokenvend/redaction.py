@@ -1,9 +1,14 @@
 """Keeping the API key out of logs, in every form an upstream might echo it.
 
-Upstream error text (Gemini's, Secret Manager's) is worth logging: "API key not valid"
-tells an operator what to fix. But an upstream may quote the request back, and not
-always verbatim: lowercased, URL-encoded, or cut short. ``redact`` is the one function
-that every upstream text goes through before it is logged.
+Upstream error text (Gemini's, Secret Manager's, Firebase's) is worth logging: "API key
+not valid" tells an operator what to fix. But an upstream may quote the request back,
+and not always verbatim: in another letter case, URL-encoded, or only in part.
+``redact`` is the one function every upstream text goes through before it is logged.
+
+It works on the original text, comparing one character at a time in either letter
+case, so text around the key that changes length when case-folded (``İ`` becomes two
+characters) cannot shift where the cut falls. Any run of ``MIN_RUN_CHARS`` or more
+characters of the key, wherever in the key it starts, is treated as the key.
 """
 
 from __future__ import annotations
@@ -11,37 +16,54 @@ from __future__ import annotations
 from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
-# A run this long of the key's start is treated as the key. Shorter runs are not secret:
-# every Gemini API key starts with the same four characters.
-MIN_PREFIX_CHARS = 10
+# A run this long of the key, from anywhere in it, is treated as the key. Shorter runs
+# are not secret: every Gemini API key starts with the same four characters.
+MIN_RUN_CHARS = 12
+# Stands for a character whose case-folded form is longer than one character: it is
+# never a character of a key, and must not match one.
+_NO_MATCH = "\x00"
 
 
 def redact(text: str, secret: str) -> str:
-    """``text`` with every run of ``MIN_PREFIX_CHARS`` or more of ``secret``'s start
+    """``text`` with every run of ``MIN_RUN_CHARS`` or more characters of ``secret``
     (exact, in any letter case, or URL-encoded) replaced by ``[redacted]``."""
     if not secret:
         return text
+    covered = bytearray(len(text))  # 1 where a character belongs to a run of the key
+    folded = _fold(text)
     for form in dict.fromkeys((secret, quote(secret, safe=""), quote_plus(secret))):
-        text = _redact_prefixes(text, form)
-    return text
-
-
-def _redact_prefixes(text: str, form: str) -> str:
-    needle = form.casefold()
-    shortest = min(len(needle), MIN_PREFIX_CHARS)
-    start_of_key = needle[:shortest]
-    folded = text.casefold()
-    if len(folded) != len(text):  # a few characters change length when folded
-        folded, needle, start_of_key = text.lower(), form.lower(), form.lower()[:shortest]
+        _mark_runs(folded, _fold(form), covered)
+    if not any(covered):
+        return text
     pieces: list[str] = []
     position = 0
-    while (found := folded.find(start_of_key, position)) >= 0:
-        end = found + shortest
-        while (
-            end - found < len(needle) and end < len(folded) and (folded[end] == needle[end - found])
-        ):
-            end += 1
-        pieces += [text[position:found], REDACTED]
+    while position < len(text):
+        end = position
+        if covered[position]:
+            while end < len(text) and covered[end]:
+                end += 1
+            pieces.append(REDACTED)
+        else:
+            while end < len(text) and not covered[end]:
+                end += 1
+            pieces.append(text[position:end])
         position = end
-    pieces.append(text[position:])
     return "".join(pieces)
+
+
+def _fold(text: str) -> str:
+    """Each character case-folded in place: the result is exactly as long as ``text``."""
+    return "".join(
+        folded if len(folded := character.casefold()) == 1 else _NO_MATCH for character in text
+    )
+
+
+def _mark_runs(folded_text: str, folded_secret: str, covered: bytearray) -> None:
+    """Marks each window of the text equal to one of the secret's (all of it, if shorter)."""
+    width = min(MIN_RUN_CHARS, len(folded_secret))
+    windows = {
+        folded_secret[start : start + width] for start in range(len(folded_secret) - width + 1)
+    }
+    for start in range(len(folded_text) - width + 1):
+        if folded_text[start : start + width] in windows:
+            covered[start : start + width] = b"\x01" * width

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from tokenvend.errors import ConfigurationError
+from tokenvend.policy.model import PROFILE_NAME
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 API_VERSIONS = ("v1alpha", "v1beta")
 
 _SECRET_NAME = re.compile(r"^projects/[^/\s]+/secrets/[^/\s]+(/versions/[^/\s]+)?$")
-_PROFILE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$")
 _DATABASE_ID = re.compile(r"^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$")
 
@@ -46,7 +46,7 @@ def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
     return parse
 
 
-_profile = _matching(_PROFILE_NAME, "a profile name: lowercase kebab-case, at most 40 characters")
+_profile = _matching(PROFILE_NAME, "a profile name: lowercase kebab-case, at most 40 characters")
 
 
 def _path(raw: str) -> Path:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import ALLOWED_ORIGIN, AppFactory, log_lines
+from tests.callers.conftest import CallerClient
+from tests.conftest import ALLOWED_ORIGIN, log_lines
 from tests.fakes.keys import (
     APP_ID,
     FIREBASE_PROJECT,
@@ -19,7 +18,6 @@ from tests.fakes.keys import (
     app_check_claims,
     firebase_claims,
     signing_key,
-    write_policy,
 )
 from tokenvend.callers.public_keys import parse_jwks
 
@@ -40,26 +38,12 @@ FIREBASE_WITH_APP_CHECK = (
 )
 
 
-@pytest.fixture
-def keys() -> Iterator[FakeKeyServer]:
-    with FakeKeyServer([KEY, FIREBASE_KEY]) as server:
-        yield server
+PUBLISHED = [KEY, FIREBASE_KEY]
 
 
 @pytest.fixture
-def build(
-    make_client: AppFactory, keys: FakeKeyServer, tmp_path: Path
-) -> Callable[[str], FlaskClient]:
-    def build_with(access: str) -> FlaskClient:
-        write_policy(tmp_path, "kiosk", access)
-        return make_client("kiosk", TOKENVEND_POLICY_DIR=str(tmp_path), **keys.environment())
-
-    return build_with
-
-
-@pytest.fixture
-def client(build: Callable[[str], FlaskClient]) -> FlaskClient:
-    return build(ANONYMOUS_WITH_APP_CHECK)
+def client(caller_client: CallerClient) -> FlaskClient:
+    return caller_client(ANONYMOUS_WITH_APP_CHECK)
 
 
 def post(client: FlaskClient, app_check: str | None, bearer: str | None = None) -> TestResponse:
@@ -92,9 +76,9 @@ def test_app_check_token_of_an_app_the_policy_does_not_list_gets_403(
 
 
 def test_firebase_caller_needs_both_tokens(
-    build: Callable[[str], FlaskClient], capsys: pytest.CaptureFixture[str]
+    caller_client: CallerClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client = build(FIREBASE_WITH_APP_CHECK)
+    client = caller_client(FIREBASE_WITH_APP_CHECK)
     app_check = KEY.sign(app_check_claims())
     id_token = FIREBASE_KEY.sign(firebase_claims())
     assert post(client, app_check).status_code == 401
@@ -110,9 +94,9 @@ def test_firebase_caller_needs_both_tokens(
 
 
 def test_ten_requests_on_a_warm_instance_fetch_each_key_set_once(
-    build: Callable[[str], FlaskClient], keys: FakeKeyServer
+    caller_client: CallerClient, keys: FakeKeyServer
 ) -> None:
-    client = build(FIREBASE_WITH_APP_CHECK)
+    client = caller_client(FIREBASE_WITH_APP_CHECK)
     app_check, id_token = KEY.sign(app_check_claims()), FIREBASE_KEY.sign(firebase_claims())
     assert [post(client, app_check, id_token).status_code for _ in range(10)] == [200] * 10
     assert keys.fetches == {"/jwks": 1, "/firebase": 1}

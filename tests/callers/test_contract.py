@@ -14,28 +14,26 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import ALLOWED_ORIGIN, AppFactory
+from tests.callers.conftest import CallerClient
+from tests.conftest import ALLOWED_ORIGIN
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.keys import (
     APP_ID,
     FIREBASE_PROJECT,
     GOOGLE_CLIENT_ID,
     PROJECT_NUMBER,
-    FakeKeyServer,
     app_check_claims,
     firebase_claims,
     google_claims,
     signing_key,
     unsigned_token,
-    write_policy,
 )
 from tests.refusals import assert_unauthenticated
 
@@ -143,10 +141,7 @@ FORGERIES: list[tuple[str, Forge, str]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def keys() -> Iterator[FakeKeyServer]:
-    with FakeKeyServer([KEY]) as server:
-        yield server
+PUBLISHED = [KEY]
 
 
 @pytest.fixture(params=KINDS, ids=lambda kind: kind.name)
@@ -156,9 +151,8 @@ def kind(request: pytest.FixtureRequest) -> Kind:
 
 
 @pytest.fixture
-def client(make_client: AppFactory, keys: FakeKeyServer, kind: Kind, tmp_path: Path) -> FlaskClient:
-    write_policy(tmp_path, "contract", kind.access)
-    return make_client("contract", TOKENVEND_POLICY_DIR=str(tmp_path), **keys.environment())
+def client(caller_client: CallerClient, kind: Kind) -> FlaskClient:
+    return caller_client(kind.access)
 
 
 def test_a_valid_token_of_each_kind_mints(client: FlaskClient, kind: Kind) -> None:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import ALLOWED_ORIGIN, AppFactory, log_lines
+from tests.callers.conftest import CallerClient
+from tests.conftest import ALLOWED_ORIGIN, log_lines
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.keys import (
     FIREBASE_PROJECT,
     FakeKeyServer,
     firebase_claims,
     signing_key,
-    write_policy,
 )
 from tests.refusals import assert_unauthenticated
 
@@ -41,16 +39,12 @@ VERIFIED_ONLY = f"""\
 """
 
 
-@pytest.fixture
-def keys() -> Iterator[FakeKeyServer]:
-    with FakeKeyServer([KEY, OTHER_PUBLISHED_KEY]) as server:
-        yield server
+PUBLISHED = [KEY, OTHER_PUBLISHED_KEY]
 
 
 @pytest.fixture
-def client(make_client: AppFactory, keys: FakeKeyServer, tmp_path: Path) -> FlaskClient:
-    write_policy(tmp_path, "members", MEMBERS)
-    return make_client("members", TOKENVEND_POLICY_DIR=str(tmp_path), **keys.environment())
+def client(caller_client: CallerClient) -> FlaskClient:
+    return caller_client(MEMBERS)
 
 
 def post(client: FlaskClient, token: str | None, scheme: str = "Bearer") -> TestResponse:
@@ -153,20 +147,18 @@ def test_email_in_either_allow_list_is_allowed_whatever_its_case(
 
 
 def test_require_email_verified_refuses_unverified_users_with_403(
-    make_client: AppFactory, keys: FakeKeyServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    caller_client: CallerClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_policy(tmp_path, "verified", VERIFIED_ONLY)
-    client = make_client("verified", TOKENVEND_POLICY_DIR=str(tmp_path), **keys.environment())
+    client = caller_client(VERIFIED_ONLY)
     assert post(client, KEY.sign(firebase_claims(email="x@anywhere.org"))).status_code == 200
     response = post(client, KEY.sign(firebase_claims(email_verified=False)))
     assert refused(response, 403, capsys.readouterr().out) == "email_not_verified"
 
 
 def test_ten_requests_on_a_warm_instance_fetch_the_certificates_once(
-    make_client: AppFactory, keys: FakeKeyServer, tmp_path: Path
+    caller_client: CallerClient, keys: FakeKeyServer
 ) -> None:
-    write_policy(tmp_path, "members", MEMBERS)
-    client = make_client("members", TOKENVEND_POLICY_DIR=str(tmp_path), **keys.environment())
+    client = caller_client(MEMBERS)
     assert keys.fetches == {}  # cold start touches no network
     token = KEY.sign(firebase_claims())
     statuses = [post(client, token).status_code for _ in range(5)]

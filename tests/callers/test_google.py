@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import ALLOWED_ORIGIN, AppFactory, log_lines
+from tests.callers.conftest import CallerClient
+from tests.conftest import ALLOWED_ORIGIN, log_lines
 from tests.fakes.keys import (
     GOOGLE_CLIENT_ID,
     FakeKeyServer,
     google_claims,
     signing_key,
-    write_policy,
 )
 
 KEY = signing_key("google-1")
@@ -43,26 +41,12 @@ ANY_ACCOUNT = f"""\
 """
 
 
-@pytest.fixture
-def keys() -> Iterator[FakeKeyServer]:
-    with FakeKeyServer([KEY]) as server:
-        yield server
+PUBLISHED = [KEY]
 
 
 @pytest.fixture
-def build(
-    make_client: AppFactory, keys: FakeKeyServer, tmp_path: Path
-) -> Callable[[str], FlaskClient]:
-    def build_with(access: str) -> FlaskClient:
-        write_policy(tmp_path, "staff", access)
-        return make_client("staff", TOKENVEND_POLICY_DIR=str(tmp_path), **keys.environment())
-
-    return build_with
-
-
-@pytest.fixture
-def client(build: Callable[[str], FlaskClient]) -> FlaskClient:
-    return build(STAFF)
+def client(caller_client: CallerClient) -> FlaskClient:
+    return caller_client(STAFF)
 
 
 def post(client: FlaskClient, token: str | None) -> TestResponse:
@@ -97,9 +81,9 @@ def test_listed_email_is_allowed_without_a_listed_domain(client: FlaskClient) ->
 
 
 def test_an_email_at_the_domain_is_not_the_workspace_domain_claim(
-    build: Callable[[str], FlaskClient], capsys: pytest.CaptureFixture[str]
+    caller_client: CallerClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client = build(DOMAIN_ONLY)
+    client = caller_client(DOMAIN_ONLY)
     # A consumer account can carry any address; only the hd claim proves the domain.
     response = post(client, KEY.sign(google_claims(hd=None, email="ops@example.com")))
     assert response.status_code == 403
@@ -107,9 +91,9 @@ def test_an_email_at_the_domain_is_not_the_workspace_domain_claim(
 
 
 def test_without_rules_any_google_account_for_a_listed_audience_mints(
-    build: Callable[[str], FlaskClient],
+    caller_client: CallerClient,
 ) -> None:
-    client = build(ANY_ACCOUNT)
+    client = caller_client(ANY_ACCOUNT)
     token = KEY.sign(google_claims(hd=None, email="x@gmail.com", email_verified=False))
     assert post(client, token).status_code == 200
 

@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import API_KEY, SECRET, SECRET_VERSION, FakeClock, LogCapture
 from tests.fakes.secret_manager import FakeSecretManager
-from tokenvend.errors import ConfigurationError, TokenvendError, Unavailable
-from tokenvend.gemini.api_key import CachedApiKey, NoApiKey
+from tokenvend.errors import ConfigurationError, Unavailable
+from tokenvend.gemini.api_key import CachedApiKey
 from tokenvend.gemini.secret_manager import SecretManagerKey, crc32c
 
 
@@ -199,10 +199,3 @@ def test_concurrent_requests_at_expiry_cause_a_single_fetch(
         thread.join(timeout=10)
     assert len(fetches) == 2
     assert results == ["key-2"] * 50
-
-
-def test_no_key_configured_names_both_variables() -> None:
-    with pytest.raises(TokenvendError) as caught:
-        NoApiKey().api_key()
-    assert caught.value.http_status == 503
-    assert "TOKENVEND_API_KEY_SECRET" in str(caught.value) and "GEMINI_API_KEY" in str(caught.value)

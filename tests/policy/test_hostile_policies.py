@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.policy.test_loader import VALID, problems_of, write
+from tokenvend.errors import PolicyError
+from tokenvend.jsonvalues import json_key, same_json
+from tokenvend.policy.loader import load_policy
 
 # Each level holds nine of the one above: nine levels are 9**9 (387 million) strings.
 LAUGHS = "laughs:\n  l0: &l0 lol\n" + "".join(
@@ -75,3 +78,33 @@ def test_an_origin_with_a_canonical_port_loads(tmp_path: Path, origin: str) -> N
 
     text = VALID.replace("[https://app.example.com]", f"['{origin}']")
     assert load_policy(write(tmp_path, text)).access.allowed_origins == frozenset({origin})
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "same"),
+    [
+        (1, 1.0, True),
+        (True, 1, False),
+        (False, 0, False),
+        ({"a": [1, {"b": True}]}, {"a": [1.0, {"b": True}]}, True),
+        ({"a": 1, "b": 2}, {"b": 2, "a": 1}, True),
+        ([1, 2], [2, 1], False),
+        ("1", 1, False),
+        (None, False, False),
+    ],
+)
+def test_repeats_are_found_by_json_equality_in_one_pass(
+    left: object, right: object, same: bool
+) -> None:
+    # uniqueItems hashes each item once (a list of thousands compared every pair before).
+    assert same_json(left, right) is same
+    assert (json_key(left) == json_key(right)) is same
+
+
+def test_a_long_list_of_repeated_origins_names_each_repeat(tmp_path: Path) -> None:
+    origins = ", ".join(["https://a.example.com"] * 5000)
+    text = VALID.replace("[https://app.example.com]", f"[{origins}]")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(write(tmp_path, text))
+    repeated = [where for where, message in caught.value.problems if "is repeated" in message]
+    assert len(repeated) == 4999

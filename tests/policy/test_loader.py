@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
-from tokenvend.errors import PolicyError
+from tokenvend.errors import ConfigurationError, PolicyError
 from tokenvend.policy.loader import load_policy, load_profile, policy_files
+from tokenvend.policy.model import PROFILE_NAME
+from tokenvend.settings import Settings
 
 SHIPPED = policy_files(ROOT / "policies") + policy_files(ROOT / "examples" / "policies")
 
@@ -139,6 +142,23 @@ def test_min_instances_above_max_instances_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["Voice", "1voice", "voice_bot", "voice-", "a" * 41])
 def test_file_name_that_is_not_a_valid_profile_name_is_refused(tmp_path: Path, name: str) -> None:
     assert "kebab-case" in problems_of(write(tmp_path, VALID, f"{name}.yaml"))["(file name)"]
+
+
+def test_the_profile_name_pattern_is_the_one_terraform_checks_file_names_with() -> None:
+    main_tf = (ROOT / "terraform" / "modules" / "profiles" / "main.tf").read_text(encoding="utf-8")
+    (terraform_pattern,) = re.findall(r'name_regex\s*=\s*"([^"]+)"', main_tf)
+    assert terraform_pattern == PROFILE_NAME.pattern
+
+
+def test_the_profile_setting_takes_exactly_the_names_a_policy_file_may_have() -> None:
+    for name in ["voice", "voice-bot-2", "a" * 40, "Voice", "voice_bot", "voice-", "a" * 41]:
+        valid = PROFILE_NAME.match(name) is not None
+        try:
+            Settings.from_environ({"TOKENVEND_PROFILE": name})
+        except ConfigurationError:
+            assert not valid, name
+        else:
+            assert valid, name
 
 
 def test_duplicate_key_is_refused_with_its_line(tmp_path: Path) -> None:

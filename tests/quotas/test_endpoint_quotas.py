@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.conftest import ALLOWED_ORIGIN, AppFactory, FakeClock, log_lines
-from tests.fakes.gemini import FakeGemini
+from tests.fakes.gemini import GARBAGE, TRICKLE, Answer, FakeGemini, status
 from tests.quotas.conftest import Backend, serve, write_quota_policy
 from tests.quotas.fake_firestore import HANG, FakeFirestore
 
@@ -153,7 +153,7 @@ def test_missing_store_refuses_with_503_within_the_deadline_by_default(
     assert any("did not answer in time" in line["message"] for line in lines)
 
 
-def test_missing_store_with_allow_serves_and_logs_a_warning(
+def test_missing_store_with_allow_serves_the_limit_counted_in_memory_and_warns_once(
     make_client: AppFactory,
     tmp_path: Path,
     fake_firestore: FakeFirestore,
@@ -164,7 +164,9 @@ def test_missing_store_with_allow_serves_and_logs_a_warning(
     environment = {"FIRESTORE_EMULATOR_HOST": fake_firestore.host}
     quotas = PER_CALLER_3 + "  when_store_unavailable: allow\n"
     client = client_for(make_client, tmp_path, environment, quotas)
-    assert [post(client, "203.0.113.7").status_code for _ in range(5)] == [200] * 5
+    # The store counts nothing, so this instance counts the caller on its own.
+    assert [post(client, "203.0.113.7").status_code for _ in range(5)] == [200] * 3 + [429] * 2
+    assert gemini.request_count == 3
     warnings = [
         line
         for line in log_lines(capsys.readouterr().out)
@@ -182,3 +184,48 @@ def test_unreachable_store_refuses_with_503(
     client = client_for(make_client, tmp_path, {"FIRESTORE_EMULATOR_HOST": host}, PER_CALLER_3)
     assert post(client, "203.0.113.7").status_code == 503
     assert gemini.request_count == 0
+
+
+BOTH_LIMITS = (
+    "  per_caller: {tokens: 3, per_seconds: 2592000}\n"
+    "  per_profile: {tokens: 4, per_seconds: 2592000}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        [status(503), status(503)],  # a 5xx, retried once, then 502
+        [status(400, "model not found")],  # Gemini refused the request
+        [GARBAGE],  # an answer that is not a token
+    ],
+    ids=["5xx", "refusal", "garbage"],
+)
+def test_a_gemini_failure_costs_neither_the_caller_nor_the_profile_a_token(
+    make_client: AppFactory,
+    tmp_path: Path,
+    backend: Backend,
+    gemini: FakeGemini,
+    failure: list[Answer],
+) -> None:
+    client = client_for(make_client, tmp_path, backend.environment(), BOTH_LIMITS)
+    gemini.answer(*(failure * 5))
+    assert [post(client, "203.0.113.7").status_code for _ in range(5)] == [502] * 5
+    assert [post(client, "203.0.113.7").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert post(client, "203.0.113.8").status_code == 200  # the profile's fourth
+    assert post(client, "203.0.113.9").status_code == 429
+
+
+def test_a_gemini_timeout_gives_the_caller_its_token_back(
+    make_client: AppFactory, tmp_path: Path, fake_firestore: FakeFirestore, gemini: FakeGemini
+) -> None:
+    environment = {
+        "FIRESTORE_EMULATOR_HOST": fake_firestore.host,
+        "TOKENVEND_GEMINI_TIMEOUT_SECONDS": "0.3",
+    }
+    quotas = "  per_caller: {tokens: 1, per_seconds: 2592000}\n"
+    client = client_for(make_client, tmp_path, environment, quotas)
+    gemini.answer(TRICKLE)
+    assert post(client, "203.0.113.7").status_code == 504
+    assert post(client, "203.0.113.7").status_code == 200
+    assert post(client, "203.0.113.7").status_code == 429

@@ -37,7 +37,7 @@ class Deploy:
 
 
 def expected_profiles(folder: pathlib.Path) -> dict[str, Deploy]:
-    """Profile name -> deploy section with DESIGN §4's defaults, read from the YAML."""
+    """Profile name -> deploy section with the policy schema's defaults, read from the YAML."""
     profiles = {}
     for path in policy_files(folder):
         deploy = yaml.safe_load(path.read_text(encoding="utf-8"))["deploy"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.conftest import ALLOWED_ORIGIN, API_KEY, SECRET, AppFactory, log_lines
+from tests.conftest import ALLOWED_ORIGIN, API_KEY, SECRET, AppFactory, LogCapture, log_lines
 from tests.endpoints import BuggyCallerCheck, serve_endpoint
 from tests.fakes.gemini import GARBAGE, HANG, FakeGemini, status
 from tests.fakes.secret_manager import FakeSecretManager
@@ -220,10 +220,18 @@ def test_gemini_silent_gets_504_within_the_configured_deadline(
     assert_error(response, 504, "DEADLINE_EXCEEDED")
 
 
-def test_no_api_key_gets_503_naming_both_variables(make_client: AppFactory) -> None:
+def test_no_api_key_tells_the_browser_nothing_and_the_log_both_variables(
+    make_client: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
     response = post(lambda: make_client(GEMINI_API_KEY=""))
-    message = assert_error(response, 503, "UNAVAILABLE")
-    assert "TOKENVEND_API_KEY_SECRET" in message and "GEMINI_API_KEY" in message
+    assert_error(response, 503, "UNAVAILABLE")
+    public = response.get_data(as_text=True)
+    assert "API_KEY" not in public and "TOKENVEND" not in public
+    lines = log_lines(capsys.readouterr().out)
+    assert "GEMINI_API_KEY" in lines[0]["message"]  # said once at cold start
+    refusal = lines[-1]
+    assert refusal["reason"] == "no_api_key"
+    assert "TOKENVEND_API_KEY_SECRET" in refusal["detail"] and "GEMINI_API_KEY" in refusal["detail"]
 
 
 def test_key_from_secret_manager_is_fetched_once_for_many_tokens(
@@ -328,6 +336,74 @@ def test_each_request_writes_one_structured_log_line(
     assert isinstance(ok["latency_ms"], float) and isinstance(ok["upstream_ms"], float)
     assert refused["severity"] == "WARNING" and refused["status"] == 403
     assert refused["reason"] == "origin_not_allowed"
+
+
+def test_a_huge_origin_is_logged_cut_short_even_on_a_403(
+    make_client: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = make_client()
+    capsys.readouterr()
+    origin = "https://" + "a" * 8000 + ".example"
+    assert client.post("/", headers={"Origin": origin}).status_code == 403
+    (line,) = log_lines(capsys.readouterr().out)
+    assert len(line["origin"]) < 300
+    assert line["origin"].startswith("https://aaa") and "8016 characters" in line["origin"]
+
+
+@pytest.mark.parametrize(
+    "trace",
+    [
+        "a" * 8000,  # passes isalnum, is no trace id
+        "105445aa7843bc8bf206b1200010000/1;o=1",  # 31 digits
+        "105445aa7843bc8bf206b12000100000/1;o=1\x85forged",
+        "zz5445aa7843bc8bf206b12000100000/1",
+        "105445aa7843bc8bf206b12000100000/" + "9" * 30,
+    ],
+    ids=["8000-characters", "too-short", "with-a-next-line", "not-hex", "span-too-long"],
+)
+def test_a_trace_header_of_another_form_is_not_logged(
+    make_client: AppFactory, capsys: pytest.CaptureFixture[str], trace: str
+) -> None:
+    client = make_client()
+    capsys.readouterr()
+    client.post("/", headers={"Origin": ALLOWED_ORIGIN, "X-Cloud-Trace-Context": trace})
+    (line,) = log_lines(capsys.readouterr().out)
+    assert "trace_id" not in line and "logging.googleapis.com/spanId" not in line
+
+
+def test_a_trace_id_in_capitals_is_logged_as_cloud_trace_writes_it(
+    make_client: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = make_client()
+    capsys.readouterr()
+    trace = "105445AA7843BC8BF206B12000100000"
+    client.post("/", headers={"Origin": ALLOWED_ORIGIN, "X-Cloud-Trace-Context": trace})
+    (line,) = log_lines(capsys.readouterr().out)
+    assert line["trace_id"] == trace.lower()
+
+
+@pytest.mark.parametrize("separator", ["\x85", "\u2028", "\u2029", "\x1b", "\u202e"])
+def test_a_log_line_stays_one_printable_line_whatever_it_quotes(separator: str) -> None:
+    log = LogCapture()
+    log.log.emit("WARNING", f"upstream said{separator}forged", origin=f"x{separator}y")
+    text = log.text
+    assert text.count("\n") == 1 and len(text.splitlines()) == 1
+    assert text.rstrip("\n").isprintable()
+    (entry,) = log.entries()
+    assert entry["message"] == f"upstream said{separator}forged"
+    assert entry["origin"] == f"x{separator}y"
+
+
+def test_an_origin_with_a_next_line_byte_stays_on_its_log_line(
+    make_client: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Headers are read as Latin-1, so the byte 0x85 arrives as U+0085 (NEL).
+    client = make_client()
+    capsys.readouterr()
+    client.post("/", headers={"Origin": 'https://a.example\x85{"forged": 1}'})
+    output = capsys.readouterr().out
+    assert len(output.splitlines()) == 1
+    assert json.loads(output)["origin"] == 'https://a.example\x85{"forged": 1}'
 
 
 def test_api_key_and_minted_tokens_never_appear_in_logs_or_error_bodies(

@@ -1,14 +1,19 @@
-"""The guarded body stream on its own: the cap, the declared end, and closing."""
+"""The guarded body stream on its own: the cap, the declared end, the deadline, closing."""
 
 from __future__ import annotations
 
 import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tokenvend.errors import BodyTooSlow
+from tokenvend.errors import BodyTooSlow, InvalidArgument
 from tokenvend.web.limits import BodyLimits, GuardedBody, close_body
+from tokenvend.web.read_deadlines import ReadDeadlines
 
 
 def body(data: bytes, *, declared: int | None = None, chunked: bool = False) -> GuardedBody:
@@ -68,3 +73,65 @@ def test_a_request_without_a_body_keeps_its_connection() -> None:
     BodyLimits(app)({"wsgi.input": io.BytesIO(b""), "REQUEST_METHOD": "GET"}, start_response)
     BodyLimits(app)({"wsgi.input": io.BytesIO(b"{}"), "CONTENT_LENGTH": "2"}, start_response)
     assert seen == [[], [("Connection", "close")]]
+
+
+class _Unparsable(io.RawIOBase):
+    """A server's body stream that fails the way gunicorn's does on a bad chunk size."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ValueError("Invalid chunk size: b'-1'")  # any exception of the server's reader
+
+
+def test_a_body_the_server_cannot_parse_is_a_400_and_is_not_read_again() -> None:
+    environ: dict[str, Any] = {"wsgi.input": _Unparsable(), "HTTP_TRANSFER_ENCODING": "chunked"}
+    stream = GuardedBody(environ, limit_bytes=8, deadline_seconds=5.0)
+    with pytest.raises(InvalidArgument) as refused:
+        stream.read()
+    assert refused.value.http_status == 400
+    assert refused.value.reason == "malformed_body"
+    assert stream.read() == b""
+
+
+def test_the_deadline_starts_at_the_first_read_not_when_the_request_came() -> None:
+    environ: dict[str, Any] = {"wsgi.input": io.BytesIO(b"{}"), "CONTENT_LENGTH": "2"}
+    stream = GuardedBody(environ, limit_bytes=8, deadline_seconds=0.2)
+    threading.Event().wait(0.3)  # the caller checks, slower than the body's deadline
+    assert stream.read() == b"{}"
+    assert stream.finished
+
+
+@pytest.fixture
+def connected() -> Iterator[tuple[socket.socket, socket.socket]]:
+    left, right = socket.socketpair()
+    with left, right:
+        yield left, right
+
+
+def test_a_read_still_waiting_at_its_deadline_is_ended(
+    connected: tuple[socket.socket, socket.socket],
+) -> None:
+    server_side, client_side = connected
+    client_side.sendall(b"{")  # and nothing more: the read waits for the rest
+    deadlines = ReadDeadlines()
+    watch = deadlines.watch(server_side, 0.0)  # already due
+    assert server_side.recv(100) == b"{"
+    assert server_side.recv(100) == b""  # ended by the shutdown, not by the client
+    assert watch.expired
+
+
+def test_a_released_body_is_never_cut_afterwards(
+    connected: tuple[socket.socket, socket.socket],
+) -> None:
+    server_side, client_side = connected
+    deadlines = ReadDeadlines()
+    # Released at once, half a second before it is due.
+    watch = deadlines.watch(server_side, time.monotonic() + 0.5)
+    deadlines.release(watch)
+    other_server_side, other_client_side = socket.socketpair()
+    with other_server_side, other_client_side:
+        # Due after the released one: once it is cut, the released one was passed over.
+        deadlines.watch(other_server_side, time.monotonic() + 0.7)
+        assert other_server_side.recv(100) == b""
+    client_side.sendall(b"next request")
+    assert server_side.recv(100) == b"next request"
+    assert not watch.expired

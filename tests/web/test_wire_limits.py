@@ -108,15 +108,19 @@ def memory_mb(pid: int, field_name: str) -> float:
     raise AssertionError(f"{field_name} not in /proc/{pid}/status")
 
 
-@pytest.fixture
-def function(gemini: FakeGemini) -> Iterator[FunctionProcess]:
-    environment = {
+def serving(gemini: FakeGemini, **environment: str) -> dict[str, str]:
+    """The environment of a function serving the default profile against the fake."""
+    return {
         "TOKENVEND_PROFILE": "voice-assistant",
         "TOKENVEND_GEMINI_ENDPOINT": gemini.url,
         "GEMINI_API_KEY": "AIzaSyFAKE-wire-limits-key-0123456789abc",
-        "TOKENVEND_API_KEY_SECRET": "",
+        **environment,
     }
-    with FunctionProcess(environment, debug=False) as process:
+
+
+@pytest.fixture
+def function(gemini: FakeGemini) -> Iterator[FunctionProcess]:
+    with FunctionProcess(serving(gemini), debug=False) as process:
         process.wait_until_listening()
         yield process
 
@@ -198,12 +202,9 @@ def test_slow_refused_bodies_do_not_hold_the_threads_a_good_request_needs(
 def test_a_refused_credential_is_answered_without_reading_the_body(
     gemini: FakeGemini,
 ) -> None:
-    environment = {
-        "TOKENVEND_PROFILE": "firebase-members",
-        "TOKENVEND_POLICY_DIR": str(EXAMPLES),
-        "TOKENVEND_GEMINI_ENDPOINT": gemini.url,
-        "GEMINI_API_KEY": "AIzaSyFAKE-wire-limits-key-0123456789abc",
-    }
+    environment = serving(
+        gemini, TOKENVEND_PROFILE="firebase-members", TOKENVEND_POLICY_DIR=str(EXAMPLES)
+    )
     with FunctionProcess(environment, debug=False) as function:
         function.wait_until_listening()
         request = RawRequest(function.port, "https://app.example.com", declared_bytes=100_000_000)
@@ -227,3 +228,93 @@ def test_a_body_read_to_its_end_keeps_the_connection_for_the_next_request(
     )
     assert status_of(request.response_head()) == 200
     request.close()
+
+
+def trickle_until_answered(request: RawRequest, declared: int) -> tuple[bytes, bool]:
+    """Sends the declared body a byte every 50 ms; (response head, whether the server
+    closed the connection after it)."""
+    answer: list[bytes] = []
+    reader = threading.Thread(target=lambda: answer.append(request.response_head()))
+    reader.start()
+    try:
+        for _ in range(declared):
+            if answer:
+                break
+            request.sock.sendall(b" ")
+            threading.Event().wait(0.05)  # paces the trickle; it synchronises nothing
+    except OSError:
+        pass  # the server closed its side after answering
+    reader.join(ANSWER_TIMEOUT_SECONDS)
+    try:
+        closed = request.sock.recv(1) == b""
+    except OSError:
+        closed = True
+    return (answer[0] if answer else b""), closed
+
+
+def test_a_body_that_keeps_trickling_is_cut_off_with_408_and_the_connection_closed(
+    function: FunctionProcess,
+) -> None:
+    # A byte every 50 ms: each socket read gets one, so only a total deadline stops it.
+    request = RawRequest(function.port, declared_bytes=1000)
+    head, closed = trickle_until_answered(request, 1000)
+    request.close()
+    assert status_of(head) == 408
+    assert closed
+    assert '"status": 408' in function.wait_for_line('"reason": "body_too_slow"')
+
+
+def test_sixteen_trickling_bodies_do_not_starve_sixteen_threads(gemini: FakeGemini) -> None:
+    with FunctionProcess(serving(gemini, THREADS="16"), debug=False) as function:
+        function.wait_until_listening()
+        slow = [RawRequest(function.port, declared_bytes=1000) for _ in range(16)]
+        results: list[tuple[bytes, bool]] = []
+        threads = [
+            threading.Thread(target=lambda r=r: results.append(trickle_until_answered(r, 1000)))
+            for r in slow
+        ]
+        for thread in threads:
+            thread.start()
+        # Every thread of the worker is reading a trickle now, or soon; a good request
+        # still gets its token, as soon as the first of them is cut off.
+        assert good_request(function.port) == 200
+        for thread in threads:
+            thread.join()
+        for request in slow:
+            request.close()
+    assert [status_of(head) for head, _ in results] == [408] * 16
+
+
+CHUNKED = "Transfer-Encoding: chunked\r\n"
+
+
+@pytest.mark.parametrize(
+    ("debug", "size"),
+    [
+        (False, b"-1"),
+        (False, b"0x2"),
+        (False, b"zz"),
+        # The development server reads "0x2" as Python's int(..., 16) does: as 2.
+        (True, b"-1"),
+        (True, b"zz"),
+    ],
+    ids=["gunicorn-negative", "gunicorn-0x", "gunicorn-not-hex", "debug-negative", "debug-not-hex"],
+)
+def test_a_chunk_of_a_bad_size_is_a_400_without_a_traceback(
+    gemini: FakeGemini, size: bytes, debug: bool
+) -> None:
+    with FunctionProcess(serving(gemini), debug=debug) as function:
+        function.wait_until_listening()
+        with socket.create_connection(("127.0.0.1", function.port)) as sock:
+            sock.settimeout(ANSWER_TIMEOUT_SECONDS)
+            sock.sendall(
+                f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {ALLOWED_ORIGIN}\r\n"
+                f"Content-Type: application/json\r\n{CHUNKED}\r\n".encode()
+                + size
+                + b"\r\n{}\r\n0\r\n\r\n"
+            )
+            head = sock.recv(65536)
+        line = function.wait_for_line('"reason": ')
+    assert status_of(head) == 400, head
+    assert '"reason": "malformed_body"' in line
+    assert "Traceback" not in function.output and "stack_trace" not in function.output

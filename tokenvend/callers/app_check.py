@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.datastructures import Headers
 
+from tokenvend import reasons
 from tokenvend.callers.id_tokens import refused
 from tokenvend.callers.public_keys import PublicKeys
 from tokenvend.callers.verifier import TokenRefused, TokenVerifier
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 HEADER = "X-Firebase-AppCheck"
 ISSUER = "https://firebaseappcheck.googleapis.com/"
-REASON_PREFIX = "app_check_"
 
 
 class AppCheckVerifier:
@@ -51,15 +51,17 @@ class AppCheckVerifier:
         token = headers.get(HEADER, "").strip()
         if not token:
             raise Unauthenticated(
-                f"send an App Check token as {HEADER}", reason=f"{REASON_PREFIX}missing"
+                f"send an App Check token as {HEADER}", reason=reasons.APP_CHECK_MISSING
             )
         try:
             claims = self._verifier.verify(token)
         except TokenRefused as refusal:
-            raise refused(self.what, refusal, prefix=REASON_PREFIX) from None
+            raise refused(self.what, refusal, reasons.app_check(refusal.reason)) from None
         subject: str = claims["sub"]
         if subject not in self._rules.app_ids:
-            raise PermissionDenied("this app may not use this service", reason="app_not_allowed")
+            raise PermissionDenied(
+                "this app may not use this service", reason=reasons.APP_NOT_ALLOWED
+            )
         if self._replay is not None:
             # Last: a forged or foreign token is refused locally, without a network call.
             self._replay.consume(token)

@@ -7,19 +7,29 @@ send limited-use tokens (``getLimitedUseToken()``), a fresh one per request. The
 needs Google credentials whose principal holds
 ``firebaseappcheck.appCheckTokens.verify`` (role Firebase App Check Token Verifier);
 an ``http://`` base URL (a local stand-in) is called without credentials.
+
+Firebase's answer is untrusted input like any other: one deadline covers the call,
+credentials included, and an answer of the wrong shape is "unsure" (503), never a 500.
+A 401 or 403 means Firebase refused the function, not the token (the token passed
+every local check): the service account lacks the role, or the API is off. That is a
+503 with its own reason, ``app_check_verifier_denied``, for operators to alert on.
 """
 
 from __future__ import annotations
 
-import threading
+import json
+import time
 
-import requests
-
+from tokenvend import reasons
 from tokenvend.errors import Unauthenticated, Unavailable
+from tokenvend.outbound import GoogleCredentials, Outbound, OutboundError, Unreadable
+from tokenvend.redaction import redact
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
-REASON_PREFIX = "app_check_"
 DEADLINE_SECONDS = 3.0
+# The answer is {} or {"alreadyConsumed": true}; an error is Google's error shape.
+MAX_ANSWER_BYTES = 16 * 1024
+VERIFIER_ROLE = "roles/firebaseappcheck.tokenVerifier"
 
 
 class ReplayCheck:
@@ -29,48 +39,49 @@ class ReplayCheck:
         self, project_number: str, *, base_url: str, deadline_seconds: float = DEADLINE_SECONDS
     ) -> None:
         self._url = f"{base_url}/v1beta/projects/{project_number}:verifyAppCheckToken"
-        self._credentials = base_url.startswith("https://")
-        self._deadline = deadline_seconds
-        self._session: requests.Session | None = None
-        self._lock = threading.Lock()
+        credentials = GoogleCredentials([SCOPE]) if base_url.startswith("https://") else None
+        self._outbound = Outbound(max_answer_bytes=MAX_ANSWER_BYTES, authorization=credentials)
+        self._deadline_seconds = deadline_seconds
 
     def consume(self, token: str) -> None:
         """Marks ``token`` used; raises 401 if it was used before, 503 if unsure."""
         try:
-            response = self._connect().post(
-                self._url, json={"appCheckToken": token}, timeout=self._deadline
+            answer = self._outbound.call(
+                "POST",
+                self._url,
+                body=json.dumps({"appCheckToken": token}).encode(),
+                headers={"Content-Type": "application/json"},
+                deadline=time.monotonic() + self._deadline_seconds,
             )
-        except Exception:  # noqa: BLE001 - requests and google-auth failures alike
-            raise Unavailable(reason=f"{REASON_PREFIX}unavailable") from None
-        if response.status_code in (400, 403):
-            # Firebase refuses tokens it considers invalid, or from a debug-less provider.
+        except OutboundError as error:
+            raise _unsure(f"verifyAppCheckToken: {error}") from error
+        if answer.status in (401, 403):
+            said = redact(answer.google_error(), token)[:300]
+            raise Unavailable(
+                reason=reasons.APP_CHECK_VERIFIER_DENIED,
+                detail=f"verifyAppCheckToken refused the function (HTTP {answer.status}: "
+                f"{said}); its service account needs {VERIFIER_ROLE} on the Firebase "
+                "project, and the project the Firebase App Check API",
+            )
+        if answer.status == 400:
+            # A valid token from a provider the method does not support (Firebase's docs).
             raise Unauthenticated(
-                "the App Check token was refused", reason=f"{REASON_PREFIX}refused"
+                "the App Check token was refused", reason=reasons.APP_CHECK_REFUSED
             )
-        if response.status_code != 200:
-            raise Unavailable(reason=f"{REASON_PREFIX}unavailable")
+        if answer.status != 200:
+            raise _unsure(f"verifyAppCheckToken answered HTTP {answer.status}")
         try:
-            consumed = response.json().get("alreadyConsumed", False) is True
-        except (ValueError, AttributeError):
-            raise Unavailable(reason=f"{REASON_PREFIX}unavailable") from None
+            consumed = answer.json_object().get("alreadyConsumed", False)
+        except Unreadable as error:
+            raise _unsure(f"verifyAppCheckToken: {error}") from error
+        if not isinstance(consumed, bool):
+            raise _unsure("verifyAppCheckToken: alreadyConsumed is not a boolean")
         if consumed:
             raise Unauthenticated(
                 "this App Check token was already used; send a fresh limited-use token",
-                reason=f"{REASON_PREFIX}replayed",
+                reason=reasons.APP_CHECK_REPLAYED,
             )
 
-    def _connect(self) -> requests.Session:
-        with self._lock:
-            if self._session is None:
-                if self._credentials:
-                    # Imported here: only profiles with consume: true need it.
-                    import google.auth
-                    from google.auth.transport.requests import AuthorizedSession
 
-                    credentials, _ = google.auth.default(scopes=[SCOPE])
-                    self._session = AuthorizedSession(  # type: ignore[no-untyped-call]
-                        credentials, refresh_timeout=self._deadline
-                    )
-                else:
-                    self._session = requests.Session()
-            return self._session
+def _unsure(detail: str) -> Unavailable:
+    return Unavailable(reason=reasons.APP_CHECK_UNAVAILABLE, detail=detail)

@@ -13,6 +13,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
+from tokenvend import reasons
 from tokenvend.callers.caller import Caller, SubjectHasher
 from tokenvend.callers.public_keys import PublicKeys
 from tokenvend.callers.verifier import REASONS, TokenRefused, TokenVerifier
@@ -30,7 +31,7 @@ def bearer_token(headers: Headers, what: str) -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated(
-            f"send {what} as Authorization: Bearer <token>", reason="credential_missing"
+            f"send {what} as Authorization: Bearer <token>", reason=reasons.CREDENTIAL_MISSING
         )
     return token
 
@@ -44,10 +45,13 @@ def bearer_claims(headers: Headers, verifier: TokenVerifier, what: str) -> Mappi
         raise refused(what, refusal) from None
 
 
-def refused(what: str, refusal: TokenRefused, *, prefix: str = "") -> Unauthenticated:
-    """The 401 of a refused token: the words of its reason, never the token's content."""
+def refused(what: str, refusal: TokenRefused, reason: str | None = None) -> Unauthenticated:
+    """The 401 of a refused token: the words of its reason, never the token's content.
+
+    ``reason`` is the code to log, when it is not the refusal's own.
+    """
     return Unauthenticated(
-        f"{what} is invalid ({REASONS[refusal.reason]})", reason=prefix + refusal.reason
+        f"{what} is invalid ({REASONS[refusal.reason]})", reason=reason or refusal.reason
     )
 
 
@@ -63,7 +67,9 @@ def check_email(
     lists = bool(allowed_emails or allowed_email_domains or allowed_hosted_domains)
     # An unverified address is one anybody can type in; every rule on it needs it verified.
     if (require_verified or lists) and claims.get("email_verified") is not True:
-        raise PermissionDenied("a verified email address is required", reason="email_not_verified")
+        raise PermissionDenied(
+            "a verified email address is required", reason=reasons.EMAIL_NOT_VERIFIED
+        )
     if not lists:
         return
     email = claims.get("email")
@@ -74,7 +80,7 @@ def check_email(
     if isinstance(hosted_domain, str) and hosted_domain in allowed_hosted_domains:
         return
     only_domains = allowed_hosted_domains and not (allowed_emails or allowed_email_domains)
-    reason = "domain_not_allowed" if only_domains else "email_not_allowed"
+    reason = reasons.DOMAIN_NOT_ALLOWED if only_domains else reasons.EMAIL_NOT_ALLOWED
     raise PermissionDenied("this account may not use this service", reason=reason)
 
 

@@ -11,7 +11,6 @@ with 503: that is an outage on our side, not a bad credential.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -19,12 +18,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jwt
-import urllib3
 from cryptography import x509
 
+from tokenvend import reasons
 from tokenvend.clock import Clock
 from tokenvend.errors import Unavailable
 from tokenvend.logs import StructuredLog
+from tokenvend.outbound import Outbound, OutboundError
 
 # A public key as the cryptography package holds it; PyJWT verifies with it directly.
 PublicKey = Any
@@ -81,7 +81,9 @@ class PublicKeys:
         self._clock = clock
         self._log = log
         self._timeout_seconds = timeout_seconds
-        self._pool = urllib3.PoolManager(num_pools=1, maxsize=4, retries=False)
+        self._outbound = Outbound(
+            max_answer_bytes=MAX_KEY_SET_BYTES, connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS
+        )
         self._keys: Mapping[str, PublicKey] | None = None
         self._next_fetch_seconds = 0.0  # monotonic
         self._lock = threading.Lock()
@@ -125,51 +127,31 @@ class PublicKeys:
     def _fetch(self) -> tuple[Mapping[str, PublicKey], int]:
         # One deadline for the whole fetch, body included: a key server trickling bytes
         # must not hold this request, nor the others waiting for the key-cache lock.
-        deadline = time.monotonic() + self._timeout_seconds
         try:
-            timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=self._timeout_seconds)
-            response = self._pool.request("GET", self.url, timeout=timeout, preload_content=False)
-            data = _read_within(response, deadline)
-        except urllib3.exceptions.HTTPError as error:
-            raise KeyFetchFailed(type(error).__name__) from None
-        if response.status != 200:
-            raise KeyFetchFailed(f"HTTP {response.status}")
+            answer = self._outbound.call(
+                "GET", self.url, deadline=time.monotonic() + self._timeout_seconds
+            )
+            if answer.status != 200:
+                raise KeyFetchFailed(f"HTTP {answer.status}")
+            document = answer.json_object()
+        except OutboundError as error:
+            raise KeyFetchFailed(str(error)) from None
         try:
-            keys = self._parse(json.loads(data))
+            keys = self._parse(document)
         except Exception as error:  # noqa: BLE001 - a fetched document is untrusted input
-            # Whatever breaks the parse (bad JSON, nesting past the stack, a wrong shape),
-            # the key set is unusable: keep the cached keys and wait, don't 500 each request.
+            # Whatever breaks the parse (a wrong shape, a value of the wrong type), the key
+            # set is unusable: keep the cached keys and wait, don't 500 each request.
             raise KeyFetchFailed(f"unusable key set ({type(error).__name__})") from None
         if not keys:
             raise KeyFetchFailed("the key set is empty")
-        headers = response.headers
+        headers = answer.headers
         return keys, max_age_seconds(headers.get("Cache-Control"), headers.get("Age"))
-
-
-def _read_within(response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
-    """The body, at most MAX_KEY_SET_BYTES, read before ``deadline``; else KeyFetchFailed."""
-    chunks: list[bytes] = []
-    received = 0
-    try:
-        while chunk := response.read1(MAX_KEY_SET_BYTES):
-            received += len(chunk)
-            if received > MAX_KEY_SET_BYTES:
-                raise KeyFetchFailed(f"the key set is larger than {MAX_KEY_SET_BYTES} bytes")
-            if time.monotonic() > deadline:
-                raise KeyFetchFailed("the key set did not arrive within the deadline")
-            chunks.append(chunk)
-    except BaseException:
-        response.close()  # the unread rest must not reach the next fetch on this connection
-        raise
-    finally:
-        response.release_conn()
-    return b"".join(chunks)
 
 
 def _keys_unavailable() -> Unavailable:
     return Unavailable(
         "cannot verify credentials right now; retry later",
-        reason="keys_unavailable",
+        reason=reasons.KEYS_UNAVAILABLE,
         retry_after_seconds=RETRY_WITHOUT_KEYS_SECONDS,
     )
 

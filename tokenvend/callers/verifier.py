@@ -21,6 +21,7 @@ from typing import Any
 
 import jwt
 
+from tokenvend import reasons
 from tokenvend.callers.public_keys import PublicKeys
 from tokenvend.clock import Clock
 
@@ -31,26 +32,26 @@ TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 
 # PyJWT's refusals -> reason codes; any other refusal means the token is malformed.
 _PYJWT_REASONS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
-    (jwt.InvalidAudienceError, "wrong_audience"),
-    (jwt.InvalidIssuerError, "wrong_issuer"),
-    (jwt.InvalidSignatureError, "bad_signature"),
-    (jwt.MissingRequiredClaimError, "missing_claim"),
+    (jwt.InvalidAudienceError, reasons.WRONG_AUDIENCE),
+    (jwt.InvalidIssuerError, reasons.WRONG_ISSUER),
+    (jwt.InvalidSignatureError, reasons.BAD_SIGNATURE),
+    (jwt.MissingRequiredClaimError, reasons.MISSING_CLAIM),
 )
 
 # Every reason code a token can be refused with, and the words the caller is told.
 REASONS = {
-    "token_malformed": "malformed",
-    "wrong_algorithm": "not signed with RS256",
-    "unknown_key": "not signed by a current key",
-    "bad_signature": "bad signature",
-    "wrong_issuer": "from another issuer",
-    "wrong_audience": "for another audience",
-    "missing_claim": "missing a required claim",
-    "bad_time_claim": "carrying a time claim that is not a number",
-    "token_expired": "expired",
-    "token_used_too_early": "not valid yet",
-    "bad_auth_time": "without a valid auth_time",
-    "missing_subject": "without a subject",
+    reasons.TOKEN_MALFORMED: "malformed",
+    reasons.WRONG_ALGORITHM: "not signed with RS256",
+    reasons.UNKNOWN_KEY: "not signed by a current key",
+    reasons.BAD_SIGNATURE: "bad signature",
+    reasons.WRONG_ISSUER: "from another issuer",
+    reasons.WRONG_AUDIENCE: "for another audience",
+    reasons.MISSING_CLAIM: "missing a required claim",
+    reasons.BAD_TIME_CLAIM: "carrying a time claim that is not a number",
+    reasons.TOKEN_EXPIRED: "expired",
+    reasons.TOKEN_USED_TOO_EARLY: "not valid yet",
+    reasons.BAD_AUTH_TIME: "without a valid auth_time",
+    reasons.MISSING_SUBJECT: "without a subject",
 }
 
 
@@ -100,49 +101,49 @@ class TokenVerifier:
             )
         except jwt.InvalidTokenError as error:
             reason = next((code for kind, code in _PYJWT_REASONS if isinstance(error, kind)), None)
-            raise TokenRefused(reason or "token_malformed") from None
+            raise TokenRefused(reason or reasons.TOKEN_MALFORMED) from None
         except (ValueError, TypeError, RecursionError, OverflowError):
-            raise TokenRefused("token_malformed") from None
+            raise TokenRefused(reasons.TOKEN_MALFORMED) from None
         self._check_times(claims)
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_CHARS:
-            raise TokenRefused("missing_subject")
+            raise TokenRefused(reasons.MISSING_SUBJECT)
         return claims
 
     def _signing_key(self, token: str) -> Any:
         if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
-            raise TokenRefused("token_malformed")
+            raise TokenRefused(reasons.TOKEN_MALFORMED)
         encoded = token.partition(".")[0]
         try:
             header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
         # UnicodeDecodeError is a ValueError too; RecursionError: [[[[… nested past the stack.
         except (ValueError, binascii.Error, RecursionError):
-            raise TokenRefused("token_malformed") from None
+            raise TokenRefused(reasons.TOKEN_MALFORMED) from None
         if not isinstance(header, dict):
-            raise TokenRefused("token_malformed")
+            raise TokenRefused(reasons.TOKEN_MALFORMED)
         if header.get("alg") != "RS256":
-            raise TokenRefused("wrong_algorithm")
+            raise TokenRefused(reasons.WRONG_ALGORITHM)
         key_id = header.get("kid")
         key = self._keys.key(key_id) if isinstance(key_id, str) and key_id else None
         if key is None:
-            raise TokenRefused("unknown_key")
+            raise TokenRefused(reasons.UNKNOWN_KEY)
         return key
 
     def _check_times(self, claims: Mapping[str, Any]) -> None:
         for name in TIME_CLAIMS:
             # null counts as absent: PyJWT already refused a null exp or iat as missing.
             if claims.get(name) is not None and not _finite_number(claims[name]):
-                raise TokenRefused("bad_time_claim")
+                raise TokenRefused(reasons.BAD_TIME_CLAIM)
         now = self._clock.now().timestamp()
         if claims["exp"] <= now - CLOCK_SKEW_SECONDS:
-            raise TokenRefused("token_expired")
+            raise TokenRefused(reasons.TOKEN_EXPIRED)
         if claims["iat"] > now + CLOCK_SKEW_SECONDS:
-            raise TokenRefused("token_used_too_early")
+            raise TokenRefused(reasons.TOKEN_USED_TOO_EARLY)
         if claims.get("nbf", now) > now + CLOCK_SKEW_SECONDS:
-            raise TokenRefused("token_used_too_early")
+            raise TokenRefused(reasons.TOKEN_USED_TOO_EARLY)
         auth_time = claims.get("auth_time")
         if self._requires_auth_time and (auth_time is None or auth_time > now + CLOCK_SKEW_SECONDS):
-            raise TokenRefused("bad_auth_time")
+            raise TokenRefused(reasons.BAD_AUTH_TIME)
 
 
 def _finite_number(value: Any) -> bool:

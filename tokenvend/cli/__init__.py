@@ -15,12 +15,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tokenvend.clock import Clock, SystemClock
 from tokenvend.errors import ConfigurationError
 from tokenvend.settings import Settings, env_name
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Runs one command; the exit status is 0 when it succeeded."""
+def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
+    """Runs one command; the exit status is 0 when it succeeded.
+
+    ``clock`` says what day it is (validate's catalogue age, explain's request times).
+    """
+    clock = clock or SystemClock()
     parser = argparse.ArgumentParser(prog="python -m tokenvend")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check policy files against the schema")
@@ -68,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "explain":
         from tokenvend.cli.explain import run_explain
 
-        return run_explain(arguments.profile, arguments.policy_dir or settings.policy_dir, settings)
+        folder = arguments.policy_dir or settings.policy_dir
+        return run_explain(arguments.profile, folder, settings, clock.now())
     from tokenvend.cli.validate import run_validate
 
-    return run_validate(arguments.paths or [settings.policy_dir], strict=arguments.strict)
+    paths = arguments.paths or [settings.policy_dir]
+    return run_validate(paths, today=clock.now().date(), strict=arguments.strict)

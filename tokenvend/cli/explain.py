@@ -3,7 +3,8 @@
 Prints who may call and from where, the token's lifetime and session window, the
 client options, the model's status in the model catalogue, the exact body the function
 would send to Gemini now (the API key is never read), what the field mask leaves the
-browser free to change, and the warnings.
+browser free to change, what the lock holds (who enforces it at setup, and what the
+lock probes of ``make smoke`` found for messages sent later), and the warnings.
 It is built from the same functions the endpoint uses, so it cannot drift from them.
 """
 
@@ -17,10 +18,12 @@ from typing import Any
 
 from tokenvend.cli.lint import policy_warnings
 from tokenvend.errors import PolicyError
+from tokenvend.gemini.lock_probes import LOCK_PROBES_PATH, LockFacts, lock_facts
+from tokenvend.gemini.request import auth_tokens_url as url_of_auth_tokens
 from tokenvend.gemini.request import build_setup, build_token_request, field_mask, is_covered
-from tokenvend.jsonvalues import thaw
+from tokenvend.jsonvalues import printable, thaw
 from tokenvend.policy.access import AnonymousCallers, FirebaseCallers
-from tokenvend.policy.catalogue import describe_model
+from tokenvend.policy.catalogue import describe_model, takes_field
 from tokenvend.policy.fields import GENERATION_FIELDS, SETUP_FIELDS, mask_path
 from tokenvend.policy.loader import load_policy, load_profile
 from tokenvend.policy.model import LiveConstraints, Policy
@@ -28,7 +31,7 @@ from tokenvend.policy.options import apply_options, describe_allowed
 from tokenvend.settings import Settings
 
 
-def run_explain(profile: str, folder: Path, settings: Settings) -> int:
+def run_explain(profile: str, folder: Path, settings: Settings, now: datetime | None = None) -> int:
     """Prints the explanation of a profile in ``folder``, or of a policy file's path."""
     try:
         is_file = profile.endswith(".yaml")
@@ -36,8 +39,8 @@ def run_explain(profile: str, folder: Path, settings: Settings) -> int:
     except PolicyError as error:
         print(error, file=sys.stderr)
         return 1
-    now = datetime.now(UTC).replace(microsecond=0)
-    url = f"{settings.gemini_endpoint}/{settings.gemini_api_version}/auth_tokens"
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    url = url_of_auth_tokens(settings.gemini_endpoint, settings.gemini_api_version)
     switch = None
     if policy.quotas is not None:
         from tokenvend.cli.killswitch import EXPLAIN_DEADLINE_SECONDS, switch_state
@@ -51,12 +54,16 @@ def explain(
     policy: Policy,
     now: datetime,
     *,
-    auth_tokens_url: str = "https://generativelanguage.googleapis.com/v1alpha/auth_tokens",
+    auth_tokens_url: str = url_of_auth_tokens(
+        Settings.gemini_endpoint, Settings.gemini_api_version
+    ),
     switch: str | None = None,
+    facts: LockFacts | None = None,
 ) -> str:
     """What ``policy`` allows, in words, with the body it would send at ``now``.
 
-    ``switch`` is the kill switch's state as read from the store, for quota profiles.
+    ``switch`` is the kill switch's state as read from the store, for quota profiles;
+    ``facts`` what the lock probes found (default: ``lock_probes.json``).
     """
     lines = [f"profile {policy.profile} ({policy.source})", f"  {policy.description}", ""]
     lines += ["Who may call", *_who(policy), ""]
@@ -84,10 +91,7 @@ def explain(
         lines.append("")
     live = _with_defaults(policy)
     if live is not None:
-        models = [live.model]  # and every model a client option may choose
-        for option in policy.client_options:
-            if option.field == ("model",) and option.allowed is not None:
-                models += [str(m) for m in option.allowed if str(m) not in models]
+        models = policy.session_models()
         lines += [
             "Model" if len(models) == 1 else "Models",
             *(line for model in models for line in describe_model(model)),
@@ -103,11 +107,14 @@ def explain(
         "What the browser may still change",
         *_freedom(live),
         "",
+        *_lock_holds(live, facts or lock_facts()),
     ]
-    warnings = policy_warnings(policy)
+    warnings = policy_warnings(policy, facts)
     lines.append(f"Warnings ({len(warnings)})" if warnings else "Warnings: none")
     lines += [f"  {path}: {message}" for path, message in warnings]
-    return "\n".join(lines) + "\n"
+    # Each entry is one line: whatever the policy holds (a description with a line break
+    # or a terminal escape, a file name) is escaped, never printed raw.
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 def _who(policy: Policy) -> list[str]:
@@ -177,7 +184,10 @@ def _quotas(policy: Policy, switch: str | None) -> list[str]:
             )
         if limit is not None and scope == "each caller":
             lines.append("    a caller is its verified subject, else its IP address (IPv6: /64)")
-    unavailable = {"refuse": "refuse (503)", "allow": "allow (serve uncounted, log a warning)"}
+    unavailable = {
+        "refuse": "refuse (503)",
+        "allow": "allow (each instance counts each limit on its own, logs a warning)",
+    }
     lines.append(f"  when Firestore is unavailable: {unavailable[quotas.when_store_unavailable]}")
     lines += [f"  kill switch: {switch or 'unknown'}", ""]
     return lines
@@ -198,8 +208,9 @@ def _freedom(live: LiveConstraints | None) -> list[str]:
         ]
     if live.lock.mode == "all":
         return [
-            "  nothing: no fieldMask is sent, so every field is locked to the values above",
-            "  (fields not set there are locked to Gemini's defaults)",
+            "  nothing: no fieldMask is sent, so Gemini locks every field of the session's setup",
+            "  to the values above (fields not set there to Gemini's defaults); what later",
+            "  messages can do is under What the lock holds",
         ]
     mask = field_mask(build_setup(live), live.lock.additional_fields)
     free, partly = [], []
@@ -220,6 +231,33 @@ def _freedom(live: LiveConstraints | None) -> list[str]:
     lines.append("  free: " + (", ".join(free) if free else "none"))
     if partly:
         lines.append("  partly free: " + "; ".join(partly))
+    return lines
+
+
+def _lock_holds(live: LiveConstraints | None, facts: LockFacts) -> list[str]:
+    """Who enforces the lock, and what the lock probes found for this model."""
+    if live is None:
+        return []
+    setup = facts.setup_route
+    model = live.model.removeprefix("models/")
+    probe = facts.probe_of(model)
+    tried = f"last probe of {model}: {probe.date}" if probe else f"{model} never probed"
+    lines = [
+        f"What the lock holds ({tried}; verdicts from {LOCK_PROBES_PATH.name})",
+        f"  at setup: enforced by {facts.setup_enforced_by}",
+        f"    (documented in {facts.setup_documented_in})",
+        f"    {setup.message}: {facts.status(model, setup.name)}",
+        "  after the setup, messages on the open WebSocket (not documented; make smoke probes):",
+        *(
+            f"    {route.message}: {facts.status(model, route.name)}"
+            for route in facts.mid_session_routes
+        ),
+    ]
+    if probe is None and takes_field(model, "systemInstruction"):
+        lines.append(f"  to know, run make smoke MODEL={model} with a key of your own")
+    elif probe is None:
+        lines.append(f"  make smoke cannot probe {model}: its probes need a system instruction")
+    lines.append("")
     return lines
 
 

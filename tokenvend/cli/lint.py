@@ -2,18 +2,21 @@
 
 A policy can be valid and still hand out more than its author meant: a token anyone can
 mint, a session nothing constrains, a token that lives for hours, a model the
-catalogue does not know (so its config went unchecked). ``make validate`` and
-``explain`` print these warnings; ``validate --strict`` refuses the policy for them.
-Each warning names the policy path it is about, like a validation problem.
+catalogue does not know (so its config went unchecked), a field Google has not said
+the model takes, an instruction the profile relies on that no probe has shown to hold.
+``make validate`` and ``explain`` print these warnings; ``validate --strict`` refuses
+the policy for them. Each warning names the policy path it is about, like a
+validation problem.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from tokenvend.gemini.lock_probes import LockFacts, lock_facts
 from tokenvend.gemini.request import build_setup, field_mask, is_covered
 from tokenvend.policy.access import AnonymousCallers
-from tokenvend.policy.catalogue import model_catalogue
+from tokenvend.policy.catalogue import model_catalogue, model_warnings
 from tokenvend.policy.fields import mask_path
 from tokenvend.policy.model import Policy
 
@@ -23,8 +26,11 @@ LONG_TOKEN_SECONDS = 3600
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-def policy_warnings(policy: Policy) -> list[LintWarning]:
-    """The risks of a valid policy, each with its policy path; empty when there are none."""
+def policy_warnings(policy: Policy, facts: LockFacts | None = None) -> list[LintWarning]:
+    """The risks of a valid policy, each with its policy path; empty when there are none.
+
+    ``facts`` are what the lock probes found (default: ``lock_probes.json``).
+    """
     warnings: list[LintWarning] = []
     if policy.live is None:
         warnings.append(
@@ -70,18 +76,55 @@ def policy_warnings(policy: Policy) -> list[LintWarning]:
                 )
     warnings += _redundant_locks(policy)
     warnings += _unknown_models(policy)
+    warnings += _unconfirmed_model_rules(policy)
+    warnings += _instruction_not_shown_to_hold(policy, facts or lock_facts())
+    return warnings
+
+
+def _unconfirmed_model_rules(policy: Policy) -> list[LintWarning]:
+    """What the catalogue is unsure a model takes, and shutdowns it was told of."""
+    if policy.live is None:
+        return []
+    warnings: list[LintWarning] = []
+    for model in policy.session_models():
+        where = _where_named(policy, model)
+        for path, message in model_warnings(model, policy.live.config):
+            # A model an option chooses is named where the option lists it.
+            warnings.append((path if where == "live.model" else where, message))
+    return warnings
+
+
+def _instruction_not_shown_to_hold(policy: Policy, facts: LockFacts) -> list[LintWarning]:
+    """A profile that relies on its instruction, while a probe has not shown it holds.
+
+    The author says so with ``live.instruction_must_hold``: nothing is guessed from the
+    instruction's text, which would miss a kiosk persona or flag every assistant.
+    """
+    if policy.live is None or not policy.live.instruction_must_hold:
+        return []
+    warnings: list[LintWarning] = []
+    for model in policy.session_models():
+        open_routes = [
+            f"{route.message}: {facts.status(model, route.name)}"
+            for route in facts.routes
+            if not facts.held(model, route.name)
+        ]
+        if open_routes:
+            warnings.append(
+                (
+                    "live.instruction_must_hold",
+                    f"the profile is safe only while its systemInstruction holds; Gemini "
+                    f"locks it at setup, but for {model}: " + "; ".join(open_routes) + ". "
+                    f"Run make smoke MODEL={model.removeprefix('models/')} with a key of "
+                    "your own (docs/policies.md, What the lock holds)",
+                )
+            )
     return warnings
 
 
 def _unknown_models(policy: Policy) -> list[LintWarning]:
     """Models the catalogue does not know: valid, but their config goes unchecked."""
-    found: list[tuple[str, str]] = []
-    if policy.live is not None:
-        found.append(("live.model", policy.live.model))
-    for option in policy.client_options:
-        if option.field == ("model",) and option.allowed is not None:
-            where = f"client_options.{option.name}.allowed"
-            found += [(where, str(model)) for model in option.allowed]
+    found = [(_where_named(policy, model), model) for model in policy.session_models()]
     catalogue = model_catalogue()
     return [
         (
@@ -94,6 +137,17 @@ def _unknown_models(policy: Policy) -> list[LintWarning]:
         for where, model in found
         if catalogue.lookup(model) is None
     ]
+
+
+def _where_named(policy: Policy, model: str) -> str:
+    """The policy path that names ``model``: ``live.model`` or a client option's list."""
+    if policy.live is not None and model == policy.live.model:
+        return "live.model"
+    return next(
+        f"client_options.{option.name}.allowed"
+        for option in policy.client_options
+        if option.field == ("model",) and model in map(str, option.allowed or ())
+    )
 
 
 def _redundant_locks(policy: Policy) -> list[LintWarning]:

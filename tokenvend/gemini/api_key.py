@@ -32,6 +32,11 @@ from tokenvend.settings import env_name
 DEFAULT_FORK_WAIT_SECONDS = 6.0
 
 
+def usable_as_api_key(value: str) -> bool:
+    """Whether ``value`` can travel in an HTTP header as it is: printable ASCII, no spaces."""
+    return bool(value) and value.isascii() and value.isprintable() and " " not in value
+
+
 class ApiKeySource(Protocol):
     """Where a request gets the Gemini API key: a fixed key, none, or the Secret Manager cache."""
 
@@ -51,14 +56,19 @@ class StaticApiKey:
 
 
 class NoApiKey:
-    """No key configured: every request is answered 503, saying how to configure one."""
+    """No key configured: every request is answered 503; its log line says what to set.
+
+    The browser gets the generic message: which variables configure the function is
+    for its operator, not for whoever calls it.
+    """
+
+    how_to_configure = (
+        f"no API key configured: set {env_name('api_key_secret')} (deployed functions) "
+        f"or {env_name('gemini_api_key')} (local runs)"
+    )
 
     def api_key(self) -> str:
-        raise Unavailable(
-            f"no API key configured: set {env_name('api_key_secret')} (deployed functions) "
-            f"or {env_name('gemini_api_key')} (local runs)",
-            reason=reasons.NO_API_KEY,
-        )
+        raise Unavailable(reason=reasons.NO_API_KEY, detail=self.how_to_configure)
 
 
 class CachedApiKey:

@@ -1,9 +1,9 @@
 """Sends the token request to Gemini and translates what comes back.
 
-One urllib3 pool per instance keeps the TLS connection to Gemini warm (``requests``
-adds measurable latency on top of the same pool). Each call has a deadline; within it
-a connection failure or a 5xx is retried once after a short jittered pause, and a read
-timeout is not retried, because the first request may still mint a token.
+One kept-alive pool per instance (``tokenvend.outbound``) keeps the TLS connection to
+Gemini warm. Each call has one deadline, its retry included; within it a connection
+failure or a 5xx is retried once after a short jittered pause, and a timeout is not
+retried, because the first request may still mint a token.
 """
 
 from __future__ import annotations
@@ -15,15 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-)
-
 from tokenvend import reasons
 from tokenvend.errors import (
     BadGateway,
@@ -32,7 +23,19 @@ from tokenvend.errors import (
     TokenvendError,
     Unavailable,
 )
+from tokenvend.gemini.api_key import usable_as_api_key
+from tokenvend.gemini.request import auth_tokens_url
 from tokenvend.logs import StructuredLog
+from tokenvend.outbound import (
+    Answer,
+    Broken,
+    Outbound,
+    OutboundError,
+    TimedOut,
+    TooLarge,
+    Unreachable,
+    Unreadable,
+)
 from tokenvend.redaction import redact
 
 # A token answer is under a hundred bytes; anything this large is not one.
@@ -92,12 +95,15 @@ class GeminiTokenMinter:
         connect_timeout_seconds: float = 2.0,
         retry_pause_seconds: float = 0.2,
     ) -> None:
-        self.url = f"{endpoint.rstrip('/')}/{api_version}/auth_tokens"
+        self.url = auth_tokens_url(endpoint, api_version)
         self._log = log
-        self._connect_timeout_seconds = connect_timeout_seconds
         self._deadline_seconds = deadline_seconds
         self._retry_pause_seconds = retry_pause_seconds
-        self._pool = urllib3.PoolManager(num_pools=2, maxsize=32, retries=False)
+        self._outbound = Outbound(
+            max_answer_bytes=MAX_RESPONSE_BYTES,
+            connect_timeout_seconds=connect_timeout_seconds,
+            max_connections=32,
+        )
 
     def mint(self, api_key: str, body: Mapping[str, Any]) -> MintedToken:
         if not usable_as_api_key(api_key):
@@ -130,58 +136,42 @@ class GeminiTokenMinter:
     def _attempt(
         self, payload: bytes, headers: dict[str, str], deadline: float, api_key: str
     ) -> str:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise DeadlineExceeded()
-        timeout = urllib3.Timeout(
-            connect=min(self._connect_timeout_seconds, remaining),
-            read=remaining,
-        )
         try:
-            response = self._pool.request(
-                "POST",
-                self.url,
-                body=payload,
-                headers=headers,
-                timeout=timeout,
-                preload_content=False,
+            answer = self._outbound.call(
+                "POST", self.url, body=payload, headers=headers, deadline=deadline
             )
-            data = _read_within(response, deadline)
-        except ReadTimeoutError as error:
+        except TimedOut as error:
             raise DeadlineExceeded() from error
-        except (NewConnectionError, ConnectTimeoutError) as error:
+        except Unreachable as error:
             raise _RetryableFailure(Unavailable(reason=reasons.UPSTREAM_UNREACHABLE)) from error
-        except ProtocolError as error:  # reset or closed mid-response
+        except TooLarge as error:
+            raise BadGateway(reason=reasons.UPSTREAM_TOO_LARGE) from error
+        except Broken as error:  # reset or closed mid-answer
             raise _RetryableFailure(BadGateway(reason=reasons.UPSTREAM_BROKEN)) from error
-        except HTTPError as error:
+        except OutboundError as error:
             raise BadGateway(reason=reasons.UPSTREAM_BROKEN) from error
-        return self._read(response, data, api_key)
+        return self._read(answer, api_key)
 
-    def _read(self, response: urllib3.BaseHTTPResponse, data: bytes, api_key: str) -> str:
-        status = response.status
+    def _read(self, answer: Answer, api_key: str) -> str:
+        status = answer.status
         if status == 200:
             try:
-                name = json.loads(data)["name"]
-            except (ValueError, KeyError, TypeError, RecursionError) as error:
-                # RecursionError: [[[[… nested past the stack is not a token either.
+                name = answer.json_object().get("name")
+            except Unreadable as error:
                 raise BadGateway(reason=reasons.UPSTREAM_UNREADABLE) from error
             if not isinstance(name, str) or not name.startswith("auth_tokens/"):
                 raise BadGateway(reason=reasons.UPSTREAM_UNREADABLE)
             return name
-        self._log_upstream_error(status, data, api_key)
+        self._log_upstream_error(status, answer, api_key)
         if status == 429:
-            raise ResourceExhausted(retry_after_seconds=_retry_after(response))
+            raise ResourceExhausted(retry_after_seconds=_retry_after(answer))
         if status >= 500:
             raise _RetryableFailure(BadGateway(reason=reasons.upstream_status(status)))
         raise BadGateway(reason=reasons.upstream_status(status))
 
-    def _log_upstream_error(self, status: int, data: bytes, api_key: str) -> None:
+    def _log_upstream_error(self, status: int, answer: Answer, api_key: str) -> None:
         # Operators need Gemini's own words ("API key not valid"), the browser never does.
-        try:
-            error = json.loads(data).get("error", {})
-            detail = f"{error.get('status', '')}: {error.get('message', '')}"
-        except (ValueError, AttributeError, RecursionError):
-            detail = "unreadable error body"
+        detail = answer.google_error()
         # Redact before cutting, so no part of a key at the cut survives.
         self._log.emit(
             "WARNING",
@@ -191,41 +181,13 @@ class GeminiTokenMinter:
         )
 
 
-def usable_as_api_key(value: str) -> bool:
-    """Whether ``value`` can travel in an HTTP header as it is: printable ASCII, no spaces."""
-    return bool(value) and value.isascii() and value.isprintable() and " " not in value
-
-
-def _read_within(response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
-    """The whole body, or DeadlineExceeded: a server trickling bytes must not outlast it.
-
-    Each read waits at most the read timeout; the deadline is checked between reads.
-    """
-    chunks: list[bytes] = []
-    received = 0
-    try:
-        while chunk := response.read1(MAX_RESPONSE_BYTES):
-            received += len(chunk)
-            if received > MAX_RESPONSE_BYTES:
-                raise BadGateway(reason=reasons.UPSTREAM_TOO_LARGE)
-            chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise DeadlineExceeded()
-    except BaseException:
-        response.close()  # the unread rest must not reach the next request on this connection
-        raise
-    finally:
-        response.release_conn()
-    return b"".join(chunks)
-
-
-def _retry_after(response: urllib3.BaseHTTPResponse) -> int | None:
+def _retry_after(answer: Answer) -> int | None:
     """Gemini's ``Retry-After`` in seconds, bounded; None (our default) when unusable.
 
     An HTTP date, a negative number or thousands of digits (``int()`` refuses over 4300)
     are not worth passing on: the browser gets our default instead.
     """
-    value = response.headers.get("Retry-After", "").strip()
+    value = answer.headers.get("Retry-After", "").strip()
     if not (value.isascii() and value.isdecimal() and len(value) <= 6):
         return None
     return min(int(value), MAX_RETRY_AFTER_SECONDS)

@@ -43,6 +43,11 @@ def build_token_request(
     return body
 
 
+def auth_tokens_url(endpoint: str, api_version: str) -> str:
+    """Where the body goes: the ``auth_tokens`` method of an API base URL and version."""
+    return f"{endpoint.rstrip('/')}/{api_version}/auth_tokens"
+
+
 def rfc3339(moment: datetime) -> str:
     """Whole-second RFC 3339 UTC with a ``Z`` suffix, as Gemini and the SDKs write it."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,7 +15,7 @@ import google_crc32c
 
 from tokenvend import reasons
 from tokenvend.errors import ConfigurationError, Unavailable
-from tokenvend.gemini.minter import usable_as_api_key
+from tokenvend.gemini.api_key import usable_as_api_key
 from tokenvend.logs import StructuredLog
 from tokenvend.settings import env_name
 

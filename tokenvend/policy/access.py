@@ -2,8 +2,9 @@
 
 ``callers`` is exactly one kind (anonymous, Firebase Auth users, Google accounts);
 ``app_check``, when present, is required in addition. Addresses are kept in lowercase
-so the caller checks compare them without regard to case. Only the caller checks in
-``callers.py`` give these dataclasses meaning; here they are only read and checked.
+so the caller checks compare them without regard to case. Only the caller checks (the
+``tokenvend.callers`` package) give these dataclasses meaning; here they are only read
+and checked.
 """
 
 from __future__ import annotations

@@ -4,12 +4,17 @@ A policy is parsed once, at cold start: strict YAML (``strict_yaml``), then the 
 Schema in ``policy.schema.json``, then the rules the schema cannot express
 (``rules``), and finally the frozen dataclasses. Every problem of a file is reported at
 once, each naming the file, the path in the document and what would be valid.
+
+The file itself may be hostile too (``validate`` is run on files from anywhere): only a
+regular file is read, never through a symbolic link, never a FIFO or a device (which
+would hang or never end), and at most ``MAX_POLICY_BYTES`` of it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -20,6 +25,7 @@ from tokenvend.jsonvalues import freeze
 from tokenvend.policy.access import build_access
 from tokenvend.policy.fields import in_wire_order
 from tokenvend.policy.model import (
+    PROFILE_NAME,
     ClientOption,
     Deploy,
     Limit,
@@ -34,7 +40,8 @@ from tokenvend.policy.rules import rule_problems
 from tokenvend.policy.schema import Problem, check, policy_schema
 from tokenvend.policy.strict_yaml import LOAD_ERRORS, describe_load_error, parse_yaml, yaml_hints
 
-PROFILE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+# A policy is a few kilobytes; a long system instruction still fits many times over.
+MAX_POLICY_BYTES = 256 * 1024
 
 # The optional deploy settings, as the dataclass defaults them; the rules need them too.
 _DEPLOY_DEFAULTS = MappingProxyType(
@@ -43,8 +50,45 @@ _DEPLOY_DEFAULTS = MappingProxyType(
 
 
 def policy_files(directory: Path) -> list[Path]:
-    """The policy files of a folder: every ``*.yaml``, sorted; one function each."""
-    return sorted(path for path in directory.glob("*.yaml") if path.is_file())
+    """The policy files of a folder: every ``*.yaml`` that is not a folder, sorted.
+
+    Symbolic links and other files that are not regular are listed too, so that reading
+    them refuses them by name rather than leaving them out unseen.
+    """
+    return sorted(path for path in directory.glob("*.yaml") if not path.is_dir())
+
+
+class PolicyFileRefused(OSError):
+    """The path is not a policy file that may be read: the message says what it is."""
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of a regular file at ``path``, at most MAX_POLICY_BYTES, not via a link."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: a link is
+        # refused (ELOOP) rather than followed to wherever it points.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        if path.is_symlink():
+            raise PolicyFileRefused("it is a symbolic link; point at the file itself") from None
+        raise PolicyFileRefused(error.strerror or type(error).__name__) from None
+    with os.fdopen(descriptor, "rb") as file:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = (
+                "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else "a device"
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket or another special file"
+            )
+            raise PolicyFileRefused(f"it is {kind}, not a regular file")
+        data = file.read(MAX_POLICY_BYTES + 1)
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyFileRefused(
+            f"it is larger than {MAX_POLICY_BYTES // 1024} KiB; no policy is that long"
+        )
+    return data.decode("utf-8")
 
 
 def load_profile(directory: Path, profile: str) -> Policy:
@@ -71,7 +115,7 @@ def load_policy(path: Path) -> Policy:
             )
         )
     try:
-        document = parse_yaml(path.read_text(encoding="utf-8"))
+        document = parse_yaml(read_policy_text(path))
     except LOAD_ERRORS as error:
         raise PolicyError(source, [*problems, ("(file)", describe_load_error(error))]) from error
     if not isinstance(document, Mapping):
@@ -163,4 +207,9 @@ def _build_live(live: Any) -> LiveConstraints | None:
     else:
         parsed_lock = Lock(lock)
     config = in_wire_order(live.get("config") or {})
-    return LiveConstraints(model=live["model"], config=freeze(config), lock=parsed_lock)
+    return LiveConstraints(
+        model=live["model"],
+        config=freeze(config),
+        lock=parsed_lock,
+        instruction_must_hold=live.get("instruction_must_hold", False),
+    )

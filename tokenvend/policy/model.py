@@ -7,12 +7,28 @@ loads and kept here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from tokenvend.jsonvalues import FrozenJson
 from tokenvend.policy.access import Access
+
+# A profile's name: its policy file's, its function's, its environment's. Terraform's
+# check of the file names (terraform/modules/profiles/main.tf) is tested against it.
+PROFILE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+
+
+def session_models(model: str, choices: Iterable[Iterable[Any]]) -> list[str]:
+    """Every model a session may use: the policy's, then each a client option offers.
+
+    ``choices`` are the ``allowed`` lists of the options whose field is ``model``.
+    """
+    models = [model]
+    for allowed in choices:
+        models += [str(choice) for choice in allowed if str(choice) not in models]
+    return models
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,8 @@ class LiveConstraints:
     model: str
     config: Mapping[str, FrozenJson]
     lock: Lock
+    # The author's word that the profile is safe only while its systemInstruction holds.
+    instruction_must_hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,3 +120,14 @@ class Policy:
     deploy: Deploy
     client_options: tuple[ClientOption, ...] = ()
     quotas: Quotas | None = None
+
+    def session_models(self) -> list[str]:
+        """Every model a token of this policy may open a session with (none if unconstrained)."""
+        if self.live is None:
+            return []
+        choices = (
+            option.allowed
+            for option in self.client_options
+            if option.field == ("model",) and option.allowed is not None
+        )
+        return session_models(self.live.model, choices)

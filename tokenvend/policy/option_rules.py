@@ -18,6 +18,7 @@ from typing import Any
 
 from tokenvend.jsonvalues import is_number, same_json, show
 from tokenvend.policy.catalogue import model_problems
+from tokenvend.policy.model import session_models
 from tokenvend.policy.schema import Problem, check
 
 MISSING: Any = object()  # no value at all, as opposed to a null one
@@ -37,11 +38,11 @@ def option_problems(
         ]
     problems: list[Problem] = []
     seen: dict[tuple[str, ...], str] = {}
-    # Every model a session may use: each option value is checked with each of them.
-    models = [live["model"]]
-    for option in options.values():
-        if option["field"] == "model":
-            models += [m for m in option.get("allowed", []) if m not in models]
+    # Each option value is checked with every model a session may use.
+    models = session_models(
+        live["model"],
+        (option.get("allowed", []) for option in options.values() if option["field"] == "model"),
+    )
     for name, option in options.items():
         where = f"client_options.{name}"
         field = tuple(option["field"].split("."))

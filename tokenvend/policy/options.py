@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tokenvend import reasons
 from tokenvend.errors import InvalidArgument
 from tokenvend.jsonvalues import freeze, is_number, same_json, show, thaw
 from tokenvend.policy.fields import in_wire_order
@@ -31,14 +32,15 @@ def apply_options(
     """The live constraints of one request: the policy's, with the options written in."""
     if chosen and not options:
         raise InvalidArgument(
-            "this profile accepts no client options; send {} or no body", reason="unknown_option"
+            "this profile accepts no client options; send {} or no body",
+            reason=reasons.UNKNOWN_OPTION,
         )
     known = {option.name: option for option in options}
     unknown = sorted(set(chosen) - set(known))
     if unknown:
         raise InvalidArgument(
             f"unknown option {unknown[0]!r}; this profile accepts: {', '.join(known)}",
-            reason="unknown_option",
+            reason=reasons.UNKNOWN_OPTION,
         )
     if live is None or not options:
         return live
@@ -69,7 +71,7 @@ def _value_of(option: ClientOption, chosen: Mapping[str, Any]) -> Any:
         if option.default is None:
             raise InvalidArgument(
                 f"option {option.name!r} is required; send {describe_allowed(option)}",
-                reason="option_missing",
+                reason=reasons.OPTION_MISSING,
             )
         return thaw(option.default)
     value = chosen[option.name]
@@ -81,7 +83,8 @@ def _value_of(option: ClientOption, chosen: Mapping[str, Any]) -> Any:
         # The schema's integers include 20.0; send 20, as the field's type says.
         return int(value) if option.integer_only else value
     raise InvalidArgument(
-        f"option {option.name!r} must be {describe_allowed(option)}", reason="option_not_allowed"
+        f"option {option.name!r} must be {describe_allowed(option)}",
+        reason=reasons.OPTION_NOT_ALLOWED,
     )
 
 

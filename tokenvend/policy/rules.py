@@ -45,6 +45,15 @@ def rule_problems(
         # Each config field the schema passed, even if a sibling failed it.
         config = {name: parts.get(f"live.config.{name}") for name in parts.keys("live.config")}
         problems += model_problems(model, {k: v for k, v in config.items() if _readable(v)})
+    if parts.get("live.instruction_must_hold", False) is True and "systemInstruction" not in (
+        parts.keys("live.config")
+    ):
+        problems.append(
+            (
+                "live.instruction_must_hold",
+                "needs a systemInstruction in live.config: there is no instruction to hold",
+            )
+        )
     quotas = parts.get("quotas", None)
     if _readable(quotas) and quotas is not None and not {"per_caller", "per_profile"} & set(quotas):
         problems.append(("quotas", "needs at least one limit: per_caller or per_profile"))

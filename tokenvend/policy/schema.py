@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tokenvend.jsonvalues import is_number, same_json, show
+from tokenvend.jsonvalues import is_number, json_key, same_json, show
 
 SCHEMA_PATH = Path(__file__).with_name("policy.schema.json")
 
@@ -222,11 +222,12 @@ class _Checker:
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             out.append((describe_path(path), f"allows at most {schema['maxItems']} item(s)"))
         if schema.get("uniqueItems"):
-            seen: list[Any] = []
+            seen: set[Any] = set()
             for index, item in enumerate(value):
-                if any(same_json(item, other) for other in seen):
+                key = json_key(item)
+                if key in seen:
                     out.append((describe_path(f"{path}[{index}]"), f"{show(item)} is repeated"))
-                seen.append(item)
+                seen.add(key)
         if "items" in schema:
             for index, item in enumerate(value):
                 self.check(item, schema["items"], f"{path}[{index}]", out)

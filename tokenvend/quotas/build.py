@@ -1,10 +1,14 @@
 """Builds the quota gate of a policy with a ``quotas`` section.
 
 Imported by the composition root only for such policies: a profile without quotas
-never loads this package.
+never loads this package. The gate gives the tokens its instance holds back when the
+process exits normally: gunicorn's worker exits that way on SIGTERM (Cloud Run sends it
+before stopping an instance) after finishing its requests, and runs ``atexit`` hooks.
 """
 
 from __future__ import annotations
+
+import atexit
 
 from tokenvend.clock import Clock
 from tokenvend.logs import StructuredLog
@@ -25,11 +29,14 @@ def quota_gate_for(
         trusted_proxy_hops=settings.trusted_proxy_hops,
         salt=settings.subject_hash_salt,
     )
-    return QuotaGate(
+    gate = QuotaGate(
         policy.profile,
         policy.quotas,
         store=firestore_store(settings),
         keys=keys,
         clock=clock,
         log=log,
+        max_instances=policy.deploy.max_instances,
     )
+    atexit.register(gate.release)
+    return gate

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Request
 
+from tokenvend import reasons
 from tokenvend.errors import InvalidArgument, PayloadTooLarge, UnsupportedMediaType
 from tokenvend.jsonvalues import show
 
@@ -33,21 +34,23 @@ def read_options(request: Request) -> Mapping[str, Any]:
         document = json.loads(data, object_pairs_hook=_object_without_repeats)
     except _RepeatedKey as repeated:
         raise InvalidArgument(
-            f"request body repeats the key {show(repeated.key)}", reason="malformed_json"
+            f"request body repeats the key {show(repeated.key)}", reason=reasons.MALFORMED_JSON
         ) from None
     except (ValueError, RecursionError):  # RecursionError: [[[[… nested past the stack
-        raise InvalidArgument("request body is not valid JSON", reason="malformed_json") from None
+        raise InvalidArgument(
+            "request body is not valid JSON", reason=reasons.MALFORMED_JSON
+        ) from None
     if not isinstance(document, dict):
-        raise InvalidArgument("request body must be a JSON object", reason="malformed_json")
+        raise InvalidArgument("request body must be a JSON object", reason=reasons.MALFORMED_JSON)
     unknown = sorted(set(document) - set(BODY_FIELDS))
     if unknown:
         raise InvalidArgument(
             f"unknown request field {unknown[0]!r}; allowed: {', '.join(BODY_FIELDS)}",
-            reason="unknown_field",
+            reason=reasons.UNKNOWN_FIELD,
         )
     options = document.get("options", {})
     if not isinstance(options, dict):
-        raise InvalidArgument("'options' must be a JSON object", reason="malformed_json")
+        raise InvalidArgument("'options' must be a JSON object", reason=reasons.MALFORMED_JSON)
     return options
 
 

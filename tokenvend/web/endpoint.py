@@ -3,9 +3,10 @@
 Checks run in the order that tells strangers least and costs least: method, origin,
 caller, and only then the body (size, media type, JSON shape), so an unauthenticated
 request is refused without its body being read. A policy with quotas adds one more
-check after the options, just before minting (the ``QuotaCheck``). This is the one
-place where errors become responses: Google's API error shape, a public message only,
-and the headers the error declares.
+check after the options, just before minting (the ``QuotaCheck``), and gives back
+what it counted when minting fails. This is the one place where errors become
+responses: Google's API error shape, a public message only, and the headers the error
+declares.
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ from flask import Request, Response
 from tokenvend import reasons
 from tokenvend.callers.caller import Caller, CallerCheck
 from tokenvend.errors import MethodNotAllowed, TokenvendError
-from tokenvend.logs import REQUEST_EVENT, StructuredLog
+from tokenvend.logs import REQUEST_EVENT, StructuredLog, clipped
 from tokenvend.vendor import TokenVendor
 from tokenvend.web.body import read_options
 from tokenvend.web.cors import ALLOWED_METHODS, Cors
 from tokenvend.web.limits import close_body
+
+
+class Admitted(Protocol):
+    """What a quota check counted for one request, to give back if nothing is minted."""
+
+    def give_back(self) -> None: ...
 
 
 class QuotaCheck(Protocol):
@@ -33,7 +40,7 @@ class QuotaCheck(Protocol):
 
     def admit(
         self, caller: Caller, forwarded_for: Iterable[str], remote_addr: str | None
-    ) -> None: ...
+    ) -> Admitted: ...
 
 
 class Endpoint:
@@ -65,6 +72,7 @@ class Endpoint:
         except TokenvendError as error:
             response = self._error_response(error, origin)
             reason = error.reason
+            fields["detail"] = error.detail  # for the operator; the response never has it
         except Exception as error:  # noqa: BLE001 - the one place that catches everything
             fields["stack_trace"] = traceback.format_exc()
             fields["error"] = type(error).__name__
@@ -88,17 +96,24 @@ class Endpoint:
         caller = self._callers.identify(request.headers)
         fields.update(caller=caller.subject_hash, app_id=caller.app_id)
         order = self.vendor.order(read_options(request))
+        admitted = None
         if self._quotas is not None:
-            self._quotas.admit(
+            admitted = self._quotas.admit(
                 caller, request.headers.getlist("X-Forwarded-For"), request.remote_addr
             )
         calling = time.monotonic()
         try:
             grant = self.vendor.mint(order)
-        except TokenvendError as error:
+        except BaseException as error:
+            # Gemini failed (or the key could not be read): nothing was minted, so
+            # nothing may stay counted.
+            if admitted is not None:
+                admitted.give_back()
             # Gemini's latency counts its failures too (timeouts above all); measured here,
             # it also holds the key read when this instance had no key cached.
-            if error.reason.startswith(reasons.UPSTREAM_PREFIX):
+            if isinstance(error, TokenvendError) and error.reason.startswith(
+                reasons.UPSTREAM_PREFIX
+            ):
                 fields["upstream_ms"] = round((time.monotonic() - calling) * 1000, 1)
             raise
         fields["upstream_ms"] = round(grant.upstream_ms, 1)
@@ -140,13 +155,13 @@ class Endpoint:
         severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
         self._log.emit(
             severity,
-            f"{request.method} {status} {reason}",
+            f"{clipped(request.method, 20)} {status} {reason}",
             event=REQUEST_EVENT,
             profile=self._profile,
             status=status,
             reason=reason,
             latency_ms=round((time.monotonic() - started) * 1000, 1),
-            origin=origin,
+            origin=clipped(origin),
             **fields,
             **self._log.trace_fields(request.headers.get("X-Cloud-Trace-Context")),
         )

@@ -9,8 +9,11 @@ framework's hook then raises, and every oversized request becomes a 500.
 
 So a WSGI middleware sits in front of the framework's Flask app and replaces
 ``wsgi.input`` with a guarded stream: it yields at most ``limit_bytes + 1`` bytes (one
-more than allowed, so the reader can tell "too large" from "exactly the limit"), every
-read waits at most until a deadline a few seconds after the request arrived, and once
+more than allowed, so the reader can tell "too large" from "exactly the limit"), the
+whole body must arrive within about a second of the first read (``read_deadlines``
+ends a read that is still waiting then: a 16 KiB body takes milliseconds on any real
+connection, and the clock starts only when the function reads the body, after the
+caller checks), a body the server cannot parse (a bad chunk size) is a 400, and once
 the function has answered (``close_body``) it reads nothing more, so the framework's
 hook returns at once. When a body was left unread, the response says
 ``Connection: close`` and the read side of the socket is shut down, so neither gunicorn
@@ -26,7 +29,12 @@ headers before any WSGI code runs. functions-framework starts gunicorn with
 ``gunicorn.conf.py``, no ``GUNICORN_CMD_ARGS``: its application class reads neither), and
 Cloud Run starts the same ``functions-framework`` command, so those limits stay
 gunicorn's: at most 100 header fields of 8190 bytes, and a request line bounded only by
-what reaches the instance (docs/performance.md).
+what reaches the instance. Nor is there a deadline for the head: gunicorn waits for the
+first byte of a request (its keep-alive time), but once a byte came it reads the rest
+of the head for as long as the client takes, holding a thread. On Cloud Run the Google
+front end terminates the client's connection and forwards the request over its own
+(whether before it has the whole head is not documented); locally, ``make run``
+listens on 127.0.0.1 only (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -39,10 +47,13 @@ from typing import Any
 
 import flask
 
-from tokenvend.errors import BodyTooSlow
+from tokenvend import reasons
+from tokenvend.errors import BodyTooSlow, InvalidArgument
 from tokenvend.web.body import MAX_BODY_BYTES
+from tokenvend.web.read_deadlines import READ_DEADLINES, Watch
 
-BODY_DEADLINE_SECONDS = 5.0
+# From the first read of the body to its last byte.
+BODY_DEADLINE_SECONDS = 1.0
 _ENVIRON_KEY = "tokenvend.body"
 # The sockets the WSGI servers we run under put in the environ.
 _SOCKET_KEYS = ("gunicorn.socket", "werkzeug.socket")
@@ -61,7 +72,9 @@ class GuardedBody:
             (environ[key] for key in _SOCKET_KEYS if isinstance(environ.get(key), socket.socket)),
             None,
         )
-        self._deadline = time.monotonic() + deadline_seconds
+        self._deadline_seconds = deadline_seconds
+        self._deadline: float | None = None  # set by the first read
+        self._watch: Watch | None = None
         self._chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         declared = _content_length(environ)
         self.expected = (declared is not None and declared > 0) or self._chunked
@@ -84,6 +97,7 @@ class GuardedBody:
             return b""
         data = self._timed(lambda: self._raw.read(want))
         self._took(data, want)
+        self._check_in_time()
         return data
 
     def readline(self, size: int | None = -1) -> bytes:
@@ -92,6 +106,7 @@ class GuardedBody:
         want = self._left if size is None or size < 0 else min(size, self._left)
         data = self._timed(lambda: self._raw.readline(want))
         self._took(data, want)
+        self._check_in_time()
         return data
 
     def __iter__(self) -> Iterator[bytes]:
@@ -100,27 +115,36 @@ class GuardedBody:
 
     def close(self) -> None:
         """Nothing more is read: the function has answered."""
+        self._stop()
+
+    def _stop(self) -> None:
         self._closed = True
+        if self._watch is not None:
+            READ_DEADLINES.release(self._watch)
 
     def _timed(self, read: Callable[[], bytes]) -> bytes:
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            self._closed = True
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self._deadline_seconds
+            if self._socket is not None:
+                self._watch = READ_DEADLINES.watch(self._socket, self._deadline)
+        if time.monotonic() >= self._deadline:
+            self._stop()
             raise BodyTooSlow()
-        sock = self._socket
-        previous = sock.gettimeout() if sock is not None else None
         try:
-            if sock is not None:
-                sock.settimeout(remaining)
-            return bytes(read())
-        except (TimeoutError, OSError):
-            # A timeout, or the client gone: either way nothing more comes from this body.
-            self._closed = True
-            raise BodyTooSlow() from None
-        finally:
-            if sock is not None:
-                with contextlib.suppress(OSError):  # closed meanwhile: nothing to restore
-                    sock.settimeout(previous)
+            data = bytes(read())
+        except Exception as error:  # noqa: BLE001 - whatever the server's reader raises
+            self._stop()
+            expired = self._watch is not None and self._watch.expired
+            if expired or isinstance(error, TimeoutError | ConnectionError):
+                # The deadline ended the read, or the client is gone: nothing more comes.
+                raise BodyTooSlow() from None
+            # gunicorn's parse errors (a bad chunk size), the development server's
+            # OSError: the body is not valid HTTP.
+            raise InvalidArgument(
+                "the request body is not valid HTTP (a bad chunk size?)",
+                reason=reasons.MALFORMED_BODY,
+            ) from None
+        return data
 
     def _took(self, data: bytes, wanted: int) -> None:
         self._left -= len(data)
@@ -132,6 +156,14 @@ class GuardedBody:
             # The server says the body ended: chunked bodies end so, and a short
             # Content-Length body means the client went away.
             self.finished = self._chunked or self._declared_rest == 0
+
+    def _check_in_time(self) -> None:
+        """After a read: a body the deadline cut short is a 408; a whole one is released."""
+        if self.finished:
+            self._stop()
+        elif self._watch is not None and self._watch.expired:
+            self._stop()
+            raise BodyTooSlow()
 
     def stop_reading(self) -> None:
         """Shuts down the socket's read side: the unread rest is never waited for."""

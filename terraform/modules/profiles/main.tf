@@ -1,6 +1,6 @@
 # Reads every `*.yaml` file directly in var.policies_dir and turns each into one
 # profile. Only `description`, `deploy`, whether a `quotas` section is present and
-# whether `access.app_check.consume` is true matter here (DESIGN §4, §9); the
+# whether `access.app_check.consume` is true matter here (docs/policies.md); the
 # rest of the policy, quotas included, is validated by `make validate` and by the
 # function at cold start.
 

@@ -49,17 +49,17 @@ run "applies_the_documented_defaults" {
 
   assert {
     condition     = output.profiles["internal-ops"].min_instances == 0
-    error_message = "min_instances defaults to 0 (DESIGN §4)."
+    error_message = "min_instances defaults to 0."
   }
 
   assert {
     condition     = output.profiles["internal-ops"].max_instances == 10
-    error_message = "max_instances defaults to 10 (DESIGN §4)."
+    error_message = "max_instances defaults to 10."
   }
 
   assert {
     condition     = output.profiles["internal-ops"].memory_mb == 256 && output.profiles["internal-ops"].available_memory == "256Mi"
-    error_message = "memory_mb defaults to 256 (DESIGN §4)."
+    error_message = "memory_mb defaults to 256."
   }
 
   assert {

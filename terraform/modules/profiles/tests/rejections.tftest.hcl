@@ -1,5 +1,5 @@
 # Inputs Terraform must refuse, each with a message naming the file and the fix
-# (tests/terraform/test_profiles_messages.py checks the message text).
+# (tests/terraform/test_profiles.py checks the message text).
 
 run "rejects_an_invalid_file_name" {
   command = plan
