@@ -20,7 +20,7 @@ resource "google_cloud_run_v2_service" "this" {
   deletion_protection = false
 
   # Public without an allUsers binding: the invoker check is off and the code
-  # decides (https://cloud.google.com/run/docs/securing/managing-access#invoker_check).
+  # decides (Cloud Run documentation: "Disable the invoker IAM check").
   invoker_iam_disabled = !var.invoker.iam_check
 
   template {
