@@ -19,7 +19,7 @@ import yaml
 
 from tests.terraform.planview import Change, Plan
 from tests.terraform.tfconfig import REPO, TF_DIR, policy_files
-from tests.terraform.workspace import QUOTA_FIXTURE
+from tests.terraform.workspace import QUOTA_FIXTURE, Workspace
 
 PROJECT = "tokenvend-plan-test"
 REGION = "europe-west1"
@@ -643,3 +643,17 @@ def test_the_source_archive_is_named_after_its_files(plans: dict[str, Plan]) -> 
     rule = plans["default"].one("google_storage_bucket.source").after["lifecycle_rule"][0]
     assert rule["condition"][0]["age"] == 30
     assert rule["condition"][0]["matches_prefix"] == ["tokenvend/"]
+
+
+def test_a_budget_with_more_than_five_channels_is_refused_at_plan_time(
+    standin: Workspace,
+) -> None:
+    emails = ", ".join(f'"ops{i}@example.com"' for i in range(6))
+    result, _ = standin.plan(
+        "six-channels",
+        f"-var=alert_emails=[{emails}]",
+        '-var=budget={billing_account = "012345-6789AB-CDEF01", amount = 50}',
+    )
+    assert result.returncode != 0
+    assert "A billing budget notifies at most 5 notification channels" in result.message
+    assert "alert_emails makes 6" in result.message
