@@ -28,7 +28,7 @@ run: $(VENV)/.installed  ## serve PROFILE (default voice-assistant; examples too
 	  $(VENV)/bin/functions-framework --source main.py --target mint_token --host 127.0.0.1 --port $(PORT)
 
 test: lint validate tf-fmt tf-test tf-checkov  ## lint, validate, offline Terraform checks, whole test suite with a coverage gate
-	$(PY) -m pytest --cov --cov-report=term:skip-covered
+	TF_PLAN_JSON_DIR=$(TF_PLAN_DIR) $(PY) -m pytest --cov --cov-report=term:skip-covered
 
 lint: $(VENV)/.installed  ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .

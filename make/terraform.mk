@@ -4,7 +4,13 @@
 
 TF_DIR := terraform
 TF_PROFILES := $(TF_DIR)/modules/profiles
-TF_VARS := $(TF_DIR)/terraform.tfvars
+# ENV=staging: plan and deploy the environment root terraform/environments/staging
+# (its own state backend, terraform.tfvars and policies/; see
+# terraform/environments/README.md). Unset: terraform/ itself, with policies/.
+TF_ROOT := $(if $(ENV),$(TF_DIR)/environments/$(ENV),$(TF_DIR))
+TF_POLICIES := $(if $(ENV),$(TF_ROOT)/policies,policies)
+TF_VARS := $(TF_ROOT)/terraform.tfvars
+TF_BACKEND_FLAGS := $(if $(wildcard $(TF_ROOT)/backend.hcl),-backend-config=backend.hcl)
 CHECKOV_VENV := .venv-checkov
 # The stand-in provider (tests/terraform/standin) runs from its own venv.
 TFPROVIDER_VENV := .venv-tfprovider
@@ -41,15 +47,18 @@ $(TFPROVIDER_VENV)/.installed: tests/terraform/requirements.txt
 
 # Offline: init, validate and plan of the root module against the stand-in
 # provider serving the real google 6.50.0 schema, the root module's terraform
-# test files, then the assertions on those plans (plans and their JSON stay in
-# $(TF_PLAN_DIR)/ to read). The planted-mistake tests run with the rest of
-# tests/terraform (tf-pytest, and the pytest run of make test).
-tf-plan: tf-terraform-present $(VENV)/.installed $(TFPROVIDER_VENV)/.installed  ## offline terraform init/validate/plan with the stand-in provider, and checks on the plan
+# test files, then an apply of each scenario (the build step runs against a
+# loopback fake of the build APIs) and a second plan of each, which must say
+# "No changes"; then the assertions on all of it (plans,
+# their JSON and the states stay in $(TF_PLAN_DIR)/ to read). The
+# planted-mistake tests run with the rest of tests/terraform (tf-pytest, and the
+# pytest run of make test, which read the same folder).
+tf-plan: tf-terraform-present $(VENV)/.installed $(TFPROVIDER_VENV)/.installed  ## offline terraform init/validate/plan, apply and second plan with the stand-in provider, and checks on them
 	$(PY) -m tests.terraform.offline_plan $(TF_PLAN_DIR)
 	TF_PLAN_JSON_DIR=$(TF_PLAN_DIR) $(PY) -m pytest -q tests/terraform/test_plan.py tests/terraform/test_ops_reasons.py
 
-tf-pytest: $(VENV)/.installed
-	$(PY) -m pytest tests/terraform
+tf-pytest: $(VENV)/.installed tf-plan
+	TF_PLAN_JSON_DIR=$(TF_PLAN_DIR) $(PY) -m pytest tests/terraform
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
@@ -61,11 +70,15 @@ tf-checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 # plan and deploy talk to Google Cloud: check what they need first, and say
-# exactly what is missing.
+# exactly what is missing. The image build step (terraform/build.tf) runs with
+# the repository's .venv, which has google-auth and requests.
 tf-preflight: tf-terraform-present $(VENV)/.installed
-	$(PY) -m tokenvend validate policies
+	@test -d $(TF_ROOT) || { \
+	  echo "No environment $(ENV): copy $(TF_DIR)/environments/example to $(TF_ROOT) (terraform/environments/README.md)."; \
+	  exit 1; }
+	$(PY) -m tokenvend validate $(TF_POLICIES)
 	@test -f $(TF_VARS) || { \
-	  echo "Missing $(TF_VARS): copy $(TF_DIR)/terraform.tfvars.example to $(TF_VARS) and set project_id and region."; \
+	  echo "Missing $(TF_VARS): copy $(TF_ROOT)/terraform.tfvars.example to $(TF_VARS) and set project_id and region."; \
 	  exit 1; }
 	@if [ -z "$${GOOGLE_APPLICATION_CREDENTIALS}$${GOOGLE_CREDENTIALS}$${GOOGLE_OAUTH_ACCESS_TOKEN}" ]; then \
 	  command -v gcloud >/dev/null || { \
@@ -75,11 +88,12 @@ tf-preflight: tf-terraform-present $(VENV)/.installed
 	    echo "No Google Cloud credentials: run 'gcloud auth application-default login' (or set GOOGLE_APPLICATION_CREDENTIALS)."; \
 	    exit 1; }; \
 	fi
-	terraform -chdir=$(TF_DIR) init -input=false
+	terraform -chdir=$(TF_ROOT) init -input=false $(TF_BACKEND_FLAGS)
 
-# plan and deploy check only what they deploy: the policies in policies/.
-plan: tf-preflight  ## show what deploy would change in Google Cloud (needs gcloud credentials and terraform/terraform.tfvars)
-	terraform -chdir=$(TF_DIR) plan -input=false
+# plan and deploy check only what they deploy: the policies in policies/ (or the
+# environment's).
+plan: tf-preflight  ## show what deploy would change in Google Cloud (needs gcloud credentials and terraform/terraform.tfvars; ENV=name for an environment)
+	TF_VAR_build_python=$(abspath $(PY)) terraform -chdir=$(TF_ROOT) plan -input=false
 
-deploy: tf-preflight  ## create or update every function in policies/ (asks before changing anything; TF_APPLY_FLAGS=-auto-approve to skip)
-	terraform -chdir=$(TF_DIR) apply $(TF_APPLY_FLAGS)
+deploy: tf-preflight  ## create or update every function in policies/ (asks before changing anything; TF_APPLY_FLAGS=-auto-approve to skip; ENV=name for an environment)
+	TF_VAR_build_python=$(abspath $(PY)) terraform -chdir=$(TF_ROOT) apply -input=false $(TF_APPLY_FLAGS)

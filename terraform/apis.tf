@@ -8,22 +8,22 @@
 locals {
   apis = sort(concat(
     [
-      "artifactregistry.googleapis.com",     # images built from the source archive
-      "cloudbuild.googleapis.com",           # builds the functions
-      "cloudfunctions.googleapis.com",       # Cloud Functions v2 API
+      "artifactregistry.googleapis.com",     # the image repository (build.tf)
+      "cloudbuild.googleapis.com",           # builds the image from source
       "cloudresourcemanager.googleapis.com", # project IAM, the project number
       "iam.googleapis.com",                  # service accounts and project IAM
       "logging.googleapis.com",              # log-based metrics (ops_metrics.tf)
       "monitoring.googleapis.com",           # alert policies, dashboard, channels
-      "run.googleapis.com",                  # the functions run as Cloud Run services
+      "run.googleapis.com",                  # the services and the build API
       "secretmanager.googleapis.com",        # the Gemini API key
       "storage.googleapis.com",              # the source bucket
     ],
-    local.uses_firestore ? ["firestore.googleapis.com"] : [], # quota counters
+    local.uses_firestore_api ? ["firestore.googleapis.com"] : [], # quota counters
     # verifyAppCheckToken (consume: true), when the Firebase project is this
     # one; a separate Firebase project that uses App Check has it on already.
     local.uses_app_check_api && local.app_check_project == var.project_id ? ["firebaseappcheck.googleapis.com"] : [],
     var.budget == null ? [] : ["billingbudgets.googleapis.com"],
+    var.custom_domain == null ? [] : ["compute.googleapis.com"], # the load balancer
   ))
 }
 

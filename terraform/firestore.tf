@@ -1,12 +1,19 @@
-# Quota counters (docs/operations.md), only when at least one policy has a `quotas`
-# section: the Firestore database (a dedicated one by default, or an existing
-# one such as "(default)"), a TTL policy that deletes expired counter windows,
-# and roles/datastore.user for those profiles' service accounts only.
+# Quota counters (docs/operations.md): the Firestore database (a dedicated one
+# by default, or an existing one such as "(default)"), a TTL policy that deletes
+# expired counter windows, and roles/datastore.user for the quota profiles'
+# service accounts only.
+#
+# The dedicated database is created on the first apply, quotas or not, and
+# kept: were it created only while a policy has quotas, removing the last
+# quotas section would abandon it (Terraform never deletes it) and adding one
+# back would fail with 409 "already exists". An empty database costs nothing.
+# The TTL policy and the grants come and go with the quota profiles.
 
 locals {
   quota_profiles          = module.profiles.quota_profiles
   uses_firestore          = length(local.quota_profiles) > 0
-  create_database         = local.uses_firestore && var.firestore.create_database
+  create_database         = var.firestore.create_database
+  uses_firestore_api      = local.create_database || local.uses_firestore
   firestore_database      = coalesce(var.firestore.database, "${var.name_prefix}-quotas")
   firestore_database_name = "projects/${var.project_id}/databases/${local.firestore_database}"
 

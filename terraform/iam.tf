@@ -6,8 +6,7 @@
 #   stdout logs reach Cloud Logging through the platform, which needs no role;
 # - secretAccessor on the API-key secret and, when var.subject_hash_salt_secret
 #   is set, on the salt secret; nothing else;
-# - roles/run.invoker for allUsers only where the policy says deploy.public
-#   (and var.public_invoker is "allUsers").
+# - who may invoke it: modules/run-service (var.public_invoker).
 
 resource "google_service_account" "function" {
   for_each = module.profiles.profiles
@@ -30,7 +29,7 @@ resource "google_secret_manager_secret_iam_member" "function" {
 }
 
 # The salt of the caller hashes (quota keys, decision log), when kept in a
-# secret: every function reads it as TOKENVEND_SUBJECT_HASH_SALT (functions.tf).
+# secret: every function reads it as TOKENVEND_SUBJECT_HASH_SALT (services.tf).
 resource "google_secret_manager_secret_iam_member" "subject_hash_salt" {
   for_each = local.salt_secret == null ? {} : module.profiles.profiles
 
@@ -52,20 +51,36 @@ resource "google_project_iam_member" "app_check_token_verifier" {
   member  = "serviceAccount:${google_service_account.function[each.key].email}"
 }
 
-# Browsers cannot attach IAM credentials to a CORS preflight (OPTIONS carries no
-# Authorization header), so a function that browsers call must be invokable by
-# allUsers at the IAM level. It then does its own checks on every request:
-# exact-origin CORS, and the policy's `access.callers` / App Check.
-# Organisations that enforce domain-restricted sharing refuse allUsers: with
-# public_invoker = "none" no binding is made and the output
-# public_invoker_commands lists the gcloud command that turns the invoker IAM
-# check off for each public function instead (terraform/README.md).
-resource "google_cloud_run_v2_service_iam_member" "public" {
-  for_each = var.public_invoker == "allUsers" ? module.profiles.public_profiles : {}
+# IAM changes take typically 2 and up to 7 minutes to reach every service
+# (Google's IAM documentation). A build that starts before its account's roles
+# arrive fails, a revision whose account cannot read a secret environment
+# variable (the salt) is not ready, and a function that cannot read the key or
+# its counters answers 503: so everything the first instance needs is waited
+# for, and the wait runs again whenever any of these grants changes (a new
+# profile, another salt secret, a build role), not only for the build roles.
+locals {
+  iam_grants = {
+    build_project = [for role, m in google_project_iam_member.build : "${m.project} ${role}"]
+    build_source  = ["${google_storage_bucket_iam_member.build_reads_source.bucket} ${google_storage_bucket_iam_member.build_reads_source.role}"]
+    build_images  = ["${google_artifact_registry_repository.images.repository_id} ${google_artifact_registry_repository_iam_member.build_writes_images.role}"]
+    api_key       = [for p, m in google_secret_manager_secret_iam_member.function : "${m.project}/${m.secret_id} ${p}"]
+    salt          = [for p, m in google_secret_manager_secret_iam_member.subject_hash_salt : "${m.project}/${m.secret_id} ${p}"]
+    quota         = [for p, m in google_project_iam_member.quota_datastore_user : "${m.project} ${m.condition[0].expression} ${p}"]
+    app_check     = [for p, m in google_project_iam_member.app_check_token_verifier : "${m.project} ${p}"]
+  }
+}
 
-  project  = var.project_id
-  location = var.region
-  name     = google_cloudfunctions2_function.profile[each.key].name
-  role     = "roles/run.invoker"
-  member   = "allUsers"
+resource "time_sleep" "iam_ready" {
+  create_duration = "${var.iam_propagation_seconds}s"
+  triggers        = { for kind, grants in local.iam_grants : kind => join(",", sort(grants)) }
+
+  depends_on = [
+    google_project_iam_member.build,
+    google_storage_bucket_iam_member.build_reads_source,
+    google_artifact_registry_repository_iam_member.build_writes_images,
+    google_secret_manager_secret_iam_member.function,
+    google_secret_manager_secret_iam_member.subject_hash_salt,
+    google_project_iam_member.quota_datastore_user,
+    google_project_iam_member.app_check_token_verifier,
+  ]
 }

@@ -1,8 +1,8 @@
-# One Cloud Run function (Cloud Functions gen2) per file in the policies folder
-# (../policies unless var.policies_dir says otherwise). The profiles module reads
-# the files; everything per profile is a for_each over its outputs, so adding a
-# policy file adds exactly one function, one service account and its IAM
-# bindings, and removing the file removes them.
+# One Cloud Run service per file in the policies folder (../policies unless
+# var.policies_dir says otherwise), built from source like a Cloud Run function.
+# The profiles module reads the files; everything per profile is a for_each
+# over its outputs, so adding a policy file adds exactly one service, one
+# service account and its IAM bindings, and removing the file removes them.
 
 module "profiles" {
   source = "./modules/profiles"
@@ -28,7 +28,7 @@ locals {
   # version is picked up within the function's key cache TTL, no redeploy.
   secret_name = "projects/${local.secret_project}/secrets/${local.secret_id}"
 
-  # The optional salt of the caller hashes (iam.tf, functions.tf).
+  # The optional salt of the caller hashes (iam.tf, services.tf).
   salt_secret = var.subject_hash_salt_secret == null ? null : {
     project_id = coalesce(var.subject_hash_salt_secret.project_id, var.project_id)
     secret_id  = var.subject_hash_salt_secret.secret_id
@@ -38,6 +38,11 @@ locals {
   # Firebase project of the App Check tokens, for replay protection (iam.tf).
   app_check_project  = coalesce(var.app_check_project_id, var.project_id)
   uses_app_check_api = length(module.profiles.app_check_consume_profiles) > 0
+
+  # A load balancer of ours (custom_domain.tf) or the user's in front: the
+  # functions then trust that many X-Forwarded-For hops, and only proxies in
+  # Google's network may reach them (services.tf).
+  trusted_proxy_hops = coalesce(var.trusted_proxy_hops, var.custom_domain == null ? 0 : 1)
 
   labels = merge(var.labels, { app = "tokenvend" })
 }

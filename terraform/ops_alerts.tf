@@ -1,5 +1,7 @@
 # Alert policies on the log-based metrics. They exist with or without
 # notification channels: without any, incidents still open in the console.
+# Each waits for time_sleep.metrics_ready (ops_metrics.tf): Monitoring refuses a
+# policy on a metric it does not know yet.
 
 locals {
   metric_type = {
@@ -13,8 +15,10 @@ locals {
 resource "google_monitoring_alert_policy" "upstream_error_ratio" {
   project      = var.project_id
   display_name = "tokenvend: Gemini errors above ${var.alerts.upstream_error_ratio * 100}% of calls"
-  combiner     = "OR"
-  severity     = "ERROR"
+  # A ratio alone fires on two failures out of three calls at night: both the
+  # ratio and a minimum number of calls must hold.
+  combiner = "AND"
+  severity = "ERROR"
 
   conditions {
     display_name = "upstream_* share of Gemini calls"
@@ -37,6 +41,21 @@ resource "google_monitoring_alert_policy" "upstream_error_ratio" {
     }
   }
 
+  conditions {
+    display_name = "at least ${var.alerts.min_upstream_calls} Gemini calls in ${var.alerts.window_minutes} min"
+    condition_threshold {
+      filter          = "metric.type=\"${local.metric_type.upstream_calls}\" AND ${local.on_functions}"
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alerts.min_upstream_calls - 1
+      duration        = "0s"
+      aggregations {
+        alignment_period     = local.alert_window
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
   documentation {
     mime_type = "text/markdown"
     content   = "Gemini's auth_tokens endpoint is failing for more than ${var.alerts.upstream_error_ratio * 100}% of token requests. The metric ${google_logging_metric.count["upstream_errors"].name} has the reasons: upstream_quota is Gemini's 429 (the API key's project is out of quota), upstream_timeout/upstream_unreachable point at the network or Gemini, upstream_4xx at the key or the policy."
@@ -47,6 +66,8 @@ resource "google_monitoring_alert_policy" "upstream_error_ratio" {
   }
 
   notification_channels = local.alert_channels
+
+  depends_on = [time_sleep.metrics_ready]
 }
 
 resource "google_monitoring_alert_policy" "secret_failures" {
@@ -80,6 +101,8 @@ resource "google_monitoring_alert_policy" "secret_failures" {
   }
 
   notification_channels = local.alert_channels
+
+  depends_on = [time_sleep.metrics_ready]
 }
 
 resource "google_monitoring_alert_policy" "traffic_spike" {
@@ -128,6 +151,8 @@ resource "google_monitoring_alert_policy" "traffic_spike" {
   }
 
   notification_channels = local.alert_channels
+
+  depends_on = [time_sleep.metrics_ready]
 }
 
 resource "google_monitoring_alert_policy" "quota" {
@@ -166,4 +191,6 @@ resource "google_monitoring_alert_policy" "quota" {
   }
 
   notification_channels = local.alert_channels
+
+  depends_on = [time_sleep.metrics_ready]
 }

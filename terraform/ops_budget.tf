@@ -39,5 +39,14 @@ resource "google_billing_budget" "project" {
     disable_default_iam_recipients   = false
   }
 
+  lifecycle {
+    # The Budget API takes at most 5 Monitoring channels per budget
+    # (NotificationsRule.monitoringNotificationChannels); more fails the apply.
+    precondition {
+      condition     = length(local.alert_channels) <= 5
+      error_message = "A billing budget notifies at most 5 notification channels, and alert_emails makes ${length(local.alert_channels)}. Keep 5 or fewer addresses (a group address reaches many people), or set budget = null."
+    }
+  }
+
   depends_on = [time_sleep.apis_ready]
 }

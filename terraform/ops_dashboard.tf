@@ -11,6 +11,70 @@ locals {
     { title = "API key read failures", metric = local.metric_type.secret_failures, group_by = "metric.label.reason", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM" },
     { title = "Quota refusals by reason", metric = local.metric_type.quota_refusals, group_by = "metric.label.reason", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM" },
   ]
+
+  dashboard_widgets = concat(
+    [
+      for chart in local.dashboard_charts : {
+        width = 24
+        widget = {
+          title = chart.title
+          xyChart = {
+            dataSets = [{
+              plotType = "LINE"
+              timeSeriesQuery = {
+                timeSeriesFilter = {
+                  filter = "metric.type=\"${chart.metric}\" AND ${local.on_functions}"
+                  aggregation = {
+                    alignmentPeriod    = "60s"
+                    perSeriesAligner   = chart.aligner
+                    crossSeriesReducer = chart.reducer
+                    groupByFields      = [chart.group_by]
+                  }
+                }
+              }
+            }]
+          }
+        }
+      }
+    ],
+    [{
+      width = 48
+      widget = {
+        title = "Instances per function"
+        xyChart = {
+          dataSets = [{
+            plotType = "STACKED_AREA"
+            timeSeriesQuery = {
+              timeSeriesFilter = {
+                filter = join(" AND ", [
+                  "metric.type=\"run.googleapis.com/container/instance_count\"",
+                  local.on_functions,
+                  "resource.label.service_name=one_of(${join(",", [for s in local.profile_services : "\"${s}\""])})",
+                ])
+                aggregation = {
+                  alignmentPeriod    = "60s"
+                  perSeriesAligner   = "ALIGN_MAX"
+                  crossSeriesReducer = "REDUCE_SUM"
+                  groupByFields      = ["resource.label.service_name"]
+                }
+              }
+            }
+          }]
+        }
+      }
+    }],
+  )
+
+  # Two 24-column tiles a row, 16 rows high; the wide last one on a row alone.
+  # The API drops a position of 0 from what it stores, so a tile written with
+  # xPos = 0 would differ from it on every plan (terraform-provider-google
+  # #16173): zero positions are left out, which the API reads as 0.
+  dashboard_tiles = [
+    for i, tile in local.dashboard_widgets : merge(
+      { width = tile.width, height = 16, widget = tile.widget },
+      { for axis, position in { xPos = (i % 2) * 24, yPos = floor(i / 2) * 16 } : axis => position if position != 0 },
+    )
+  ]
 }
 
 resource "google_monitoring_dashboard" "tokenvend" {
@@ -19,60 +83,7 @@ resource "google_monitoring_dashboard" "tokenvend" {
     displayName = "tokenvend (${var.name_prefix})"
     mosaicLayout = {
       columns = 48
-      tiles = concat(
-        [
-          for i, chart in local.dashboard_charts : {
-            xPos   = (i % 2) * 24
-            yPos   = floor(i / 2) * 16
-            width  = 24
-            height = 16
-            widget = {
-              title = chart.title
-              xyChart = {
-                dataSets = [{
-                  plotType = "LINE"
-                  timeSeriesQuery = {
-                    timeSeriesFilter = {
-                      filter = "metric.type=\"${chart.metric}\" AND ${local.on_functions}"
-                      aggregation = {
-                        alignmentPeriod    = "60s"
-                        perSeriesAligner   = chart.aligner
-                        crossSeriesReducer = chart.reducer
-                        groupByFields      = [chart.group_by]
-                      }
-                    }
-                  }
-                }]
-              }
-            }
-          }
-        ],
-        [{
-          xPos   = 0
-          yPos   = ceil(length(local.dashboard_charts) / 2) * 16
-          width  = 48
-          height = 16
-          widget = {
-            title = "Instances per function"
-            xyChart = {
-              dataSets = [{
-                plotType = "STACKED_AREA"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = "metric.type=\"run.googleapis.com/container/instance_count\" AND ${local.on_functions} AND resource.label.service_name=monitoring.regex.full_match(\"${var.name_prefix}-.*\")"
-                    aggregation = {
-                      alignmentPeriod    = "60s"
-                      perSeriesAligner   = "ALIGN_MAX"
-                      crossSeriesReducer = "REDUCE_SUM"
-                      groupByFields      = ["resource.label.service_name"]
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        }],
-      )
+      tiles   = local.dashboard_tiles
     }
   })
 

@@ -4,12 +4,21 @@
 # status: never the caller (a salted hash of a subject, unbounded and personal).
 
 locals {
-  # Request log lines of this deployment's functions (Cloud Run services named
-  # <name_prefix>-<profile>).
-  request_logs = join(" AND ", [
+  # This deployment's services by exact name and region: a prefix would also
+  # match another deployment's (name_prefix "tokenvend" matches
+  # "tokenvend-staging-..."), and any service of a second kind.
+  profile_services = sort([for p in module.profiles.profiles : p.function_name])
+  on_profile_services = join(" AND ", [
     "resource.type=\"cloud_run_revision\"",
-    "resource.labels.service_name=~\"^${var.name_prefix}-\"",
-    "jsonPayload.reason:*",
+    "resource.labels.location=\"${var.region}\"",
+    "resource.labels.service_name=(${join(" OR ", [for s in local.profile_services : "\"${s}\""])})",
+  ])
+  # Only the one line each request ends with counts: warnings logged along the
+  # way (the quota store down, a key refresh failing) carry a reason too, but
+  # no request ended with them.
+  request_logs = join(" AND ", [
+    local.on_profile_services,
+    "jsonPayload.${local.request_line.field}=\"${local.request_line.value}\"",
   ])
 
   reason_is = { for k, code in local.reason_codes : k => "jsonPayload.reason=\"${code}\"" }
@@ -28,6 +37,13 @@ locals {
     secret_failures = "(${local.reason_starts.secret} OR ${local.reason_is.no_api_key})"
     quota_refusals  = "jsonPayload.reason=(${join(" OR ", [for r in local.quota_reasons : "\"${r}\""])})"
   }
+
+  # Alert policies wait for this (ops_alerts.tf): Monitoring refuses a policy on
+  # a metric it does not know yet.
+  metric_types = sort(concat(
+    [for m in google_logging_metric.count : "${local.metric_type_prefix}${m.name}"],
+    ["${local.metric_type_prefix}${google_logging_metric.upstream_latency.name}"],
+  ))
 
   metric_descriptions = {
     tokens_minted   = "Ephemeral tokens minted (reason minted), by profile."
@@ -83,7 +99,7 @@ resource "google_logging_metric" "count" {
 resource "google_logging_metric" "upstream_latency" {
   project     = var.project_id
   name        = "${var.name_prefix}_upstream_latency"
-  description = "Time the Gemini auth_tokens call took (upstream_ms), by profile."
+  description = "Time the Gemini auth_tokens call took (upstream_ms), failed calls included, by profile."
   filter      = "${local.request_logs} AND jsonPayload.upstream_ms:*"
 
   value_extractor = "EXTRACT(jsonPayload.upstream_ms)"
@@ -114,4 +130,16 @@ resource "google_logging_metric" "upstream_latency" {
   }
 
   depends_on = [time_sleep.apis_ready]
+}
+
+# New log-based metrics reach Cloud Monitoring after a while; an alert policy
+# created before then fails with 404 "Cannot find metric(s)" (terraform-provider-
+# google#11102). Waits again only when the set of metrics changes.
+resource "time_sleep" "metrics_ready" {
+  create_duration = "${var.metrics_propagation_seconds}s"
+  triggers = {
+    metrics = join(",", local.metric_types)
+  }
+
+  depends_on = [google_logging_metric.count, google_logging_metric.upstream_latency]
 }

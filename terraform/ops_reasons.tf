@@ -5,6 +5,14 @@
 # defined there, so renaming a reason cannot silently break a metric or alert.
 
 locals {
+  # The one line each request ends with carries this field and value
+  # (tokenvend/logs.py, written by tokenvend/web/endpoint.py); no other line
+  # does, so only it feeds the request metrics.
+  request_line = {
+    field = "event"
+    value = "request"
+  }
+
   reason_codes = {
     minted                  = "minted"
     preflight               = "preflight"

@@ -9,8 +9,16 @@ output "app_check_consume_profiles" {
 }
 
 output "build_service_account" {
-  description = "Email of the service account Cloud Build builds the functions with (the dedicated one Terraform created, or var.build_service_account)."
+  description = "Email of the service account Cloud Build builds the image with (the dedicated one Terraform created, or var.build_service_account)."
   value       = local.build_account_email
+}
+
+output "custom_domain" {
+  description = "With custom_domain: the load balancer's IPv4 address (point an A record for the domain at it) and its domain. Null otherwise."
+  value = var.custom_domain == null ? null : {
+    domain     = var.custom_domain.domain
+    ip_address = module.custom_domain[0].ip_address
+  }
 }
 
 output "dashboard" {
@@ -19,25 +27,26 @@ output "dashboard" {
 }
 
 output "firestore_database" {
-  description = "Firestore database id the quota counters live in, or null when no policy has a quotas section. The kill switch is the document tokenvend_profiles/<profile> with a boolean field paused."
-  value       = local.uses_firestore ? local.firestore_database : null
+  description = "Firestore database id the quota counters live in (created on the first apply unless firestore.create_database = false), or null when Terraform neither created one nor has a quota profile using one. The kill switch is the document tokenvend_profiles/<profile> with a boolean field paused."
+  value       = local.create_database || local.uses_firestore ? local.firestore_database : null
 }
 
 output "function_urls" {
-  description = "Map of profile name to the HTTPS URL of its function, the endpoint browsers POST to."
-  value       = { for name, f in google_cloudfunctions2_function.profile : name => f.url }
+  description = "Map of profile name to the HTTPS URL browsers POST to: https://<custom_domain>/<profile> with custom_domain, else the service's run.app URL."
+  value = (
+    var.custom_domain == null
+    ? { for name, service in module.profile_service : name => service.uri }
+    : module.custom_domain[0].urls
+  )
 }
 
-output "public_invoker_commands" {
-  description = "With public_invoker = \"none\": per public profile, the gcloud command that turns the Cloud Run invoker IAM check off so browsers can call the function without an allUsers binding. Empty otherwise."
-  value = var.public_invoker == "none" ? {
-    for name, p in module.profiles.public_profiles :
-    name => "gcloud run services update ${p.function_name} --project ${var.project_id} --region ${var.region} --no-invoker-iam-check"
-  } : {}
+output "image" {
+  description = "The container image every profile's service runs (Artifact Registry, tagged with a hash of its source, base image and entry point)."
+  value       = local.images["mint_token"]
 }
 
 output "public_profiles" {
-  description = "Profiles whose functions anyone may invoke (deploy.public: true); the others need roles/run.invoker."
+  description = "Profiles whose functions anyone may invoke (deploy.public: true: invoker IAM check off, or roles/run.invoker for public_invoker_members); the others need roles/run.invoker."
   value       = sort(keys(module.profiles.public_profiles))
 }
 

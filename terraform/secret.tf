@@ -10,6 +10,10 @@ resource "google_secret_manager_secret" "api_key" {
   secret_id = var.api_key_secret.secret_id
   labels    = local.labels
 
+  # Deleting the secret deletes every version of the key with it; a destroy
+  # (or a mistyped secret_id) must be a deliberate second step.
+  deletion_protection = var.api_key_secret.deletion_protection
+
   replication {
     dynamic "auto" {
       for_each = length(var.api_key_secret.replica_locations) == 0 ? [1] : []

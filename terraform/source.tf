@@ -1,7 +1,11 @@
-# The function source: an allowlist of repository files, zipped and uploaded
-# under a name that contains the archive's SHA-256. Any change to the code, the
-# pinned requirements or a policy gives a new object name, which changes every
-# function's build source and so redeploys them.
+# The function source: an allowlist of repository files (modules/source-files),
+# named by a hash of every file's name and content. The build step
+# (build.tf) zips exactly those files and uploads the archive under that name
+# before it builds, so the archive is not a Terraform resource: neither plan nor
+# state holds the files' text, and the lifecycle rule below deleting an old
+# archive (the live one included, once it is old) changes nothing Terraform
+# tracks. Any change to the code, the pinned requirements or a policy gives a
+# new name, hence a new image, hence a new revision of every service.
 
 module "source_files" {
   source = "./modules/source-files"
@@ -10,17 +14,9 @@ module "source_files" {
   policies_dir = local.policies_dir
 }
 
-data "archive_file" "source" {
-  type        = "zip"
-  output_path = "${path.module}/.build/${var.name_prefix}-source.zip"
-
-  dynamic "source" {
-    for_each = module.source_files.files
-    content {
-      filename = source.key
-      content  = file(source.value)
-    }
-  }
+locals {
+  source_object   = "${var.name_prefix}/source-${module.source_files.sha256}.zip"
+  source_location = "gs://${google_storage_bucket.source.name}/${local.source_object}"
 }
 
 resource "google_storage_bucket" "source" {
@@ -37,9 +33,13 @@ resource "google_storage_bucket" "source" {
   # Only reproducible build inputs live here: destroy may empty the bucket.
   force_destroy = true
 
+  # Builds read an archive only while they run; the build step uploads it again
+  # whenever it builds. (A rebuild from the console's "edit source" after this
+  # many days needs `make deploy` instead.)
   lifecycle_rule {
     condition {
-      age = var.source_retention_days
+      age            = var.source_retention_days
+      matches_prefix = ["${var.name_prefix}/"]
     }
     action {
       type = "Delete"
@@ -52,11 +52,4 @@ resource "google_storage_bucket" "source" {
   }
 
   depends_on = [time_sleep.apis_ready]
-}
-
-resource "google_storage_bucket_object" "source" {
-  bucket       = google_storage_bucket.source.name
-  name         = "${var.name_prefix}/source-${data.archive_file.source.output_sha256}.zip"
-  source       = data.archive_file.source.output_path
-  content_type = "application/zip"
 }

@@ -6,12 +6,6 @@ terraform {
   # Each provider is held to the major version the offline checks cover
   # (`make tf-plan` plans against google 6.50.0's real schema).
   required_providers {
-    archive = {
-      source = "hashicorp/archive"
-      # 2.7: the version the offline checks cover (output_sha256, which names
-      # the source object, exists since 2.4).
-      version = ">= 2.7.0, < 3.0.0"
-    }
     google = {
       source = "hashicorp/google"
       # 6.50: the schema the offline plan checks against.
@@ -19,7 +13,8 @@ terraform {
     }
     time = {
       source = "hashicorp/time"
-      # time_sleep (apis.tf, build.tf); 0.13 is what the offline checks cover.
+      # time_sleep (apis.tf, iam.tf, ops_metrics.tf); 0.13 is what the offline
+      # checks cover.
       version = ">= 0.13.0, < 1.0.0"
     }
   }

@@ -76,3 +76,10 @@ class StructuredLog:
         if span_id:
             fields["logging.googleapis.com/spanId"] = span_id
         return fields
+
+
+# The one line each request ends with (web/endpoint.py) carries event=REQUEST_EVENT. The
+# Terraform operations pack counts requests from those lines only (terraform/ops_reasons.tf):
+# a warning logged on the way (the quota store down, a key refresh failing) has a reason
+# too, but no request ended with it. No other line may carry this event.
+REQUEST_EVENT = "request"

@@ -4,36 +4,39 @@
 # stand-in provider (tests/terraform/standin), which serves the real schemas.
 # Each run starts every provider, so each run covers several choices at once.
 
+# Each run plans only: no provisioner runs, so the image build step is not
+# exercised here (tests/terraform/test_build_image.py and the offline apply of
+# `make tf-plan` are).
+
 mock_provider "google" {}
-mock_provider "archive" {}
 mock_provider "time" {}
 
 variables {
-  project_id              = "tokenvend-plan-test"
-  region                  = "europe-west1"
-  api_propagation_seconds = 0
-  iam_propagation_seconds = 0
+  project_id                  = "tokenvend-plan-test"
+  region                      = "europe-west1"
+  api_propagation_seconds     = 0
+  iam_propagation_seconds     = 0
+  metrics_propagation_seconds = 0
 }
 
 # A locked-down organisation: its own build account, APIs enabled by a platform
-# team, and domain-restricted sharing (no allUsers).
+# team, and domain-restricted sharing (the default invoker mode needs no allUsers).
 run "a_locked_down_organisation_brings_its_own_accounts_and_apis" {
   command = plan
 
   variables {
     build_service_account = "builder@tokenvend-plan-test.iam.gserviceaccount.com"
     enable_apis           = false
-    public_invoker        = "none"
   }
 
   assert {
     condition     = length(google_service_account.build) == 0 && length(google_project_iam_member.build) == 0
-    error_message = "With build_service_account set, Terraform must neither create a build account nor grant roles."
+    error_message = "With build_service_account set, Terraform must neither create a build account nor grant project roles."
   }
 
   assert {
-    condition     = google_cloudfunctions2_function.profile["voice-assistant"].build_config[0].service_account == "projects/tokenvend-plan-test/serviceAccounts/builder@tokenvend-plan-test.iam.gserviceaccount.com"
-    error_message = "Builds must run as the given account (full resource name)."
+    condition     = google_storage_bucket_iam_member.build_reads_source.member == "serviceAccount:builder@tokenvend-plan-test.iam.gserviceaccount.com" && google_artifact_registry_repository_iam_member.build_writes_images.member == "serviceAccount:builder@tokenvend-plan-test.iam.gserviceaccount.com"
+    error_message = "The given build account reads the source bucket and writes the image repository, and nothing more is granted."
   }
 
   assert {
@@ -47,13 +50,8 @@ run "a_locked_down_organisation_brings_its_own_accounts_and_apis" {
   }
 
   assert {
-    condition     = length(google_cloud_run_v2_service_iam_member.public) == 0
-    error_message = "public_invoker = \"none\" must not bind allUsers."
-  }
-
-  assert {
-    condition     = output.public_invoker_commands["voice-assistant"] == "gcloud run services update tokenvend-voice-assistant --project tokenvend-plan-test --region europe-west1 --no-invoker-iam-check"
-    error_message = "Each public profile gets the command that opens it without allUsers."
+    condition     = contains(output.public_profiles, "voice-assistant")
+    error_message = "The shipped profile is public."
   }
 }
 
@@ -84,8 +82,8 @@ run "quotas_on_the_default_database_with_a_budget" {
   }
 
   assert {
-    condition     = google_cloudfunctions2_function.profile["metered"].service_config[0].environment_variables["TOKENVEND_FIRESTORE_DATABASE"] == "(default)"
-    error_message = "The quota profile's function must be told the database."
+    condition     = output.firestore_database == "(default)"
+    error_message = "The quota profiles use the database named in firestore."
   }
 
   assert {
@@ -119,8 +117,8 @@ run "quotas_on_the_default_database_with_a_budget" {
   }
 
   assert {
-    condition     = google_cloudfunctions2_function.profile["open-demo"].service_config[0].secret_environment_variables[0].project_id == "secrets-prj-1" && google_cloudfunctions2_function.profile["open-demo"].service_config[0].secret_environment_variables[0].version == "2"
-    error_message = "The salt secret is read from its own project, at the pinned version."
+    condition     = local.salt_environment.TOKENVEND_SUBJECT_HASH_SALT.secret == "projects/secrets-prj-1/secrets/salt" && local.salt_environment.TOKENVEND_SUBJECT_HASH_SALT.version == "2"
+    error_message = "The salt secret of another project is named in full, at the pinned version."
   }
 
   assert {
@@ -129,16 +127,64 @@ run "quotas_on_the_default_database_with_a_budget" {
   }
 }
 
+# A load balancer of the user's own in front (no custom_domain): the functions
+# trust its hop and only it may reach them.
+run "proxy_hops_close_run_app_to_the_internet" {
+  command = plan
+
+  variables {
+    trusted_proxy_hops = 2
+  }
+
+  assert {
+    condition     = local.ingress == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" && local.trusted_proxy_hops == 2
+    error_message = "With trusted proxy hops, ingress must be internal-and-load-balancer, so nobody can forge X-Forwarded-For through run.app."
+  }
+
+  assert {
+    condition     = length(module.custom_domain) == 0
+    error_message = "Proxy hops alone create no load balancer."
+  }
+}
+
+run "no_proxy_hops_keep_ingress_open_for_browsers" {
+  command = plan
+
+  assert {
+    condition     = local.ingress == "INGRESS_TRAFFIC_ALL" && local.trusted_proxy_hops == 0
+    error_message = "Without a load balancer, browsers call run.app directly."
+  }
+
+  assert {
+    condition     = local.invoker_for["true"].iam_check == false && length(local.invoker_for["true"].members) == 0 && local.invoker_for["false"].iam_check == true
+    error_message = "By default public profiles turn the invoker check off (no allUsers), private ones keep it."
+  }
+}
+
 run "invalid_inputs_are_refused" {
   command = plan
 
   variables {
-    alert_emails   = ["Ops Team <ops@example.com>"]
-    budget         = { billing_account = "billingAccounts/0123", amount = 20 }
-    public_invoker = "domain"
-    firestore      = { database = "Quotas" }
-    alerts         = { upstream_error_ratio = 20 }
+    alert_emails             = ["Ops Team <ops@example.com>"]
+    budget                   = { billing_account = "billingAccounts/0123", amount = 20 }
+    public_invoker           = "allUsers"
+    firestore                = { database = "Quotas" }
+    alerts                   = { upstream_error_ratio = 20 }
+    subject_hash_salt_secret = { secret_id = "salt", version = "latest" }
+    custom_domain            = { domain = "https://tokens.example.com/" }
   }
 
-  expect_failures = [var.alert_emails, var.budget, var.public_invoker, var.firestore, var.alerts]
+  expect_failures = [var.alert_emails, var.budget, var.public_invoker, var.firestore, var.alerts, var.subject_hash_salt_secret, var.custom_domain]
+}
+
+# A budget sends to at most 5 channels: a sixth address is refused at plan time.
+run "a_budget_refuses_more_than_five_channels" {
+  command = plan
+
+  variables {
+    budget       = { billing_account = "012345-6789AB-CDEF01", amount = 20 }
+    alert_emails = ["a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com", "f@example.com"]
+  }
+
+  expect_failures = [google_billing_budget.project]
 }

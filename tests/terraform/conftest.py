@@ -4,9 +4,11 @@ import json
 import os
 import pathlib
 import shutil
+from typing import Any
 
 import pytest
 
+from tests.terraform import offline_plan
 from tests.terraform.planview import Plan
 from tests.terraform.tfconfig import (
     PROFILES_MODULE,
@@ -15,7 +17,7 @@ from tests.terraform.tfconfig import (
     Config,
     ModuleRunner,
 )
-from tests.terraform.workspace import PROVIDER_PYTHON, Workspace, plan_scenarios
+from tests.terraform.workspace import APPLIED_SCENARIOS, PROVIDER_PYTHON, Workspace, plan_scenarios
 
 
 @pytest.fixture(scope="session")
@@ -62,21 +64,42 @@ def standin(terraform_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Wor
 
 
 @pytest.fixture(scope="session")
-def plans(request: pytest.FixtureRequest) -> dict[str, Plan]:
-    """The offline plans of make tf-plan, by scenario name (default, quotas).
+def offline_run(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """The folder of a complete `make tf-plan` run: plans, applied states, second plans.
 
-    `make tf-plan` sets TF_PLAN_JSON_DIR to the folder where it has just planned,
-    so its checks read those plans instead of planning again."""
+    `make tf-plan` (and `make test` after it) sets TF_PLAN_JSON_DIR to the folder it
+    has just filled, so the checks read it instead of planning and applying again."""
     folder = os.environ.get("TF_PLAN_JSON_DIR")
     if folder:
-        return {
-            name: Plan(json.loads((pathlib.Path(folder) / f"{name}.json").read_text()))
-            for name in plan_scenarios()
-        }
-    standin: Workspace = request.getfixturevalue("standin")
-    planned = {}
-    for name, args in plan_scenarios().items():
-        result, shown = standin.plan(name, *args)
-        assert result.returncode == 0, result.stderr
-        planned[name] = Plan(shown)
-    return planned
+        return pathlib.Path(folder)
+    if not PROVIDER_PYTHON.exists():
+        pytest.skip("the stand-in provider's venv (.venv-tfprovider) is missing: run make tf-plan")
+    run = tmp_path_factory.mktemp("offline-plan")
+    assert offline_plan.main(run) == 0, "the offline plan failed: run make tf-plan to see why"
+    return run
+
+
+def _plan_names() -> list[str]:
+    return [*plan_scenarios(), "quotas-off", *(f"{name}-again" for name in APPLIED_SCENARIOS)]
+
+
+@pytest.fixture(scope="session")
+def plans(offline_run: pathlib.Path) -> dict[str, Plan]:
+    """The offline plans by name: each scenario, each applied scenario planned again
+    (NAME-again), and the applied quotas deployment planned with quotas off."""
+    return {
+        name: Plan(json.loads((offline_run / f"{name}.json").read_text())) for name in _plan_names()
+    }
+
+
+@pytest.fixture(scope="session")
+def applied_builds(offline_run: pathlib.Path) -> list[dict[str, Any]]:
+    """The requests the offline applies' build step sent to the fake build API."""
+    builds: list[dict[str, Any]] = json.loads((offline_run / "builds.json").read_text())
+    return builds
+
+
+@pytest.fixture(scope="session")
+def applied_states(offline_run: pathlib.Path) -> dict[str, str]:
+    """The state files the offline applies wrote, as text."""
+    return {name: (offline_run / f"{name}.tfstate").read_text() for name in APPLIED_SCENARIOS}

@@ -3,6 +3,7 @@
 project_id = "tokenvend-plan-test"
 region     = "europe-west1"
 
-# No waiting: nothing is applied.
-api_propagation_seconds = 0
-iam_propagation_seconds = 0
+# No waiting: the stand-in applies at once.
+api_propagation_seconds     = 0
+iam_propagation_seconds     = 0
+metrics_propagation_seconds = 0

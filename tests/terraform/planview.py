@@ -1,10 +1,14 @@
-"""Reading `terraform show -json` of a plan: planned resources by type and name,
-their configuration (expressions, depends_on) and the planned outputs."""
+"""Reading `terraform show -json` of a plan: planned resources by type and name
+(in the root module or in a module call's instances), their configuration
+(expressions, depends_on) and the planned outputs."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+_MODULE_KEY = re.compile(r'^module\.(\w+)(?:\["([^"]+)"\]|\[(\d+)\])?$')
 
 
 @dataclass
@@ -14,6 +18,8 @@ class Change:
     after: dict[str, Any]
     after_unknown: dict[str, Any]
     actions: list[str]
+    module: str | None = None
+    before: dict[str, Any] | None = None
 
 
 class Plan:
@@ -26,6 +32,8 @@ class Plan:
                 rc["change"].get("after") or {},
                 rc["change"].get("after_unknown") or {},
                 rc["change"]["actions"],
+                rc.get("module_address"),
+                rc["change"].get("before"),
             )
             for rc in shown.get("resource_changes", [])
         ]
@@ -41,8 +49,31 @@ class Plan:
         return {
             c.index: c
             for c in self.changes
-            if c.address == prefix or c.address.startswith(prefix + "[")
+            if c.module is None and (c.address == prefix or c.address.startswith(prefix + "["))
         }
+
+    def in_module(self, call: str, type_and_name: str) -> dict[Any, Change]:
+        """One resource of a module call, by the call's for_each key or count index."""
+        found = {}
+        for c in self.changes:
+            match = _MODULE_KEY.match(c.module or "")
+            if match and match.group(1) == call and c.address.endswith(f".{type_and_name}"):
+                key = match.group(2) if match.group(2) is not None else match.group(3)
+                found[int(key) if match.group(3) is not None else key] = c
+        return found
+
+    def in_modules(self, call: str, prefix: str) -> list[Change]:
+        """Every instance of every resource in a module call whose type starts with prefix."""
+        return [
+            c
+            for c in self.changes
+            if (c.module or "").startswith(f"module.{call}")
+            and c.address.split(".")[-2].startswith(prefix)
+        ]
+
+    def module_config(self, call: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.shown["configuration"]["root_module"]["module_calls"][call]
+        return found
 
     def one(self, type_and_name: str) -> Change:
         (change,) = self.of(type_and_name).values()

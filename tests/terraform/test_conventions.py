@@ -7,7 +7,14 @@ import pytest
 
 from tests.terraform.tfconfig import PROFILES_MODULE, SOURCE_FILES_MODULE, TF_DIR, Config
 
-MODULE_DIRS = [TF_DIR, PROFILES_MODULE, SOURCE_FILES_MODULE]
+MODULE_DIRS = [
+    TF_DIR,
+    PROFILES_MODULE,
+    SOURCE_FILES_MODULE,
+    TF_DIR / "modules" / "run-service",
+    TF_DIR / "modules" / "custom-domain",
+    TF_DIR / "environments" / "example",
+]
 
 
 def literal(value: Any) -> Any:
@@ -44,11 +51,15 @@ def test_versions_are_bounded(root_config: Config) -> None:
     (terraform,) = root_config.files["versions.tf"]["terraform"]
     assert literal(terraform["required_version"]) == ">= 1.7.0"
     (providers,) = terraform["required_providers"]
-    # Held to the majors the offline plan covers (google 6.50.0, archive 2.7,
-    # time 0.13), admitting those versions.
+    # Held to the majors the offline plan covers (google 6.50.0, time 0.13),
+    # admitting those versions; the source archive needs no provider.
+    assert {name for name in providers if not name.startswith("__")} == {"google", "time"}
     assert literal(providers["google"]["version"]) == ">= 6.50.0, < 7.0.0"
-    assert literal(providers["archive"]["version"]) == ">= 2.7.0, < 3.0.0"
     assert literal(providers["time"]["version"]) == ">= 0.13.0, < 1.0.0"
+    for module in ("run-service", "custom-domain"):
+        (inner,) = Config.load(TF_DIR / "modules" / module).files["versions.tf"]["terraform"]
+        (required,) = inner["required_providers"]
+        assert literal(required["google"]["version"]) == ">= 6.50.0, < 7.0.0", module
 
 
 def test_references_point_at_things_that_exist(root_config: Config) -> None:
@@ -61,11 +72,19 @@ def test_references_point_at_things_that_exist(root_config: Config) -> None:
     data = {f"data.{d.address}" for d in root_config.data_sources()}
     profiles_outputs = {n for _, n, _ in Config.load(PROFILES_MODULE).named_blocks("output")}
     source_outputs = {n for _, n, _ in Config.load(SOURCE_FILES_MODULE).named_blocks("output")}
+    service_outputs = {
+        n for _, n, _ in Config.load(TF_DIR / "modules" / "run-service").named_blocks("output")
+    }
+    domain_outputs = {
+        n for _, n, _ in Config.load(TF_DIR / "modules" / "custom-domain").named_blocks("output")
+    }
 
     assert set(re.findall(r"\bvar\.(\w+)", text)) <= variables
     assert set(re.findall(r"\blocal\.(\w+)", text)) <= local_names
     assert set(re.findall(r"\bmodule\.profiles\.(\w+)", text)) <= profiles_outputs
     assert set(re.findall(r"\bmodule\.source_files\.(\w+)", text)) <= source_outputs
+    assert set(re.findall(r"\bmodule\.custom_domain\[0\]\.(\w+)", text)) <= domain_outputs
+    assert set(re.findall(r"\bservice\.(\w+)", text)) <= service_outputs
     used = set(re.findall(r"(?<![\w.\"])(google_\w+\.\w+)", text))
     assert used <= resources
     assert set(re.findall(r"\b(data\.\w+\.\w+)", text)) <= data
@@ -73,17 +92,11 @@ def test_references_point_at_things_that_exist(root_config: Config) -> None:
 
 def test_iam_is_per_function_and_least_privilege(root_config: Config) -> None:
     iam = [r for r in root_config.resources() if "_iam_" in r.type]
-    assert sorted(r.address for r in iam) == [
-        "google_cloud_run_v2_service_iam_member.public",
-        "google_project_iam_member.app_check_token_verifier",
-        "google_project_iam_member.build",
-        "google_project_iam_member.quota_datastore_user",
-        "google_secret_manager_secret_iam_member.function",
-        "google_secret_manager_secret_iam_member.subject_hash_salt",
-    ]
     roles = {r.address: literal(r.body["role"]) for r in iam}
     assert roles == {
-        "google_cloud_run_v2_service_iam_member.public": "roles/run.invoker",
+        "google_artifact_registry_repository_iam_member.build_writes_images": (
+            "roles/artifactregistry.writer"
+        ),
         "google_project_iam_member.app_check_token_verifier": (
             "roles/firebaseappcheck.tokenVerifier"
         ),
@@ -93,10 +106,8 @@ def test_iam_is_per_function_and_least_privilege(root_config: Config) -> None:
         "google_secret_manager_secret_iam_member.subject_hash_salt": (
             "roles/secretmanager.secretAccessor"
         ),
+        "google_storage_bucket_iam_member.build_reads_source": "roles/storage.objectViewer",
     }
-    public = next(r for r in iam if r.name == "public")
-    assert literal(public.body["member"]) == "allUsers"
-    assert "module.profiles.public_profiles" in public.body["for_each"]
     # Project-wide grants: only the build account's, datastore.user for quota
     # profiles, limited by a condition to the quota database, and the App Check
     # token verifier for profiles that consume App Check tokens.
@@ -116,24 +127,30 @@ def test_iam_is_per_function_and_least_privilege(root_config: Config) -> None:
     quota = project_wide["google_project_iam_member.quota_datastore_user"]
     assert quota["for_each"] == "${local.quota_profiles}"
     assert "resource.name ==" in quota["condition"][0]["expression"]
+    # The invoker: only in the service module, only roles/run.invoker, only while
+    # the invoker check is on.
+    service_module = Config.load(TF_DIR / "modules" / "run-service")
+    (invoker,) = [r for r in service_module.resources() if "_iam_" in r.type]
+    assert literal(invoker.body["role"]) == "roles/run.invoker"
+    assert "var.invoker.iam_check" in invoker.body["for_each"]
 
 
-def test_function_settings(root_config: Config) -> None:
-    resources = {r.address: r.body for r in root_config.resources()}
-    function = resources["google_cloudfunctions2_function.profile"]
-    (build,) = function["build_config"]
-    (service,) = function["service_config"]
-    assert literal(build["entry_point"]) == "mint_token"
-    assert build["runtime"] == "${var.function_config.runtime}"
-    # More than one request per instance needs at least 1 vCPU on Cloud Run.
-    assert literal(service["available_cpu"]) == "1"
-    assert service["max_instance_request_concurrency"] == "${var.function_config.concurrency}"
-    assert service["min_instance_count"] == "${each.value.min_instances}"
-    assert service["max_instance_count"] == "${each.value.max_instances}"
-    assert service["available_memory"] == "${each.value.available_memory}"
-    env = service["environment_variables"]
-    assert "each.value.environment" in env
-    assert "TOKENVEND_API_KEY_SECRET = local.secret_name" in env
+def test_service_settings(root_config: Config) -> None:
+    (call,) = [
+        body for _, name, body in root_config.named_blocks("module") if name == "profile_service"
+    ]
+    assert literal(call["cpu"]) == "1"  # more than one request per instance needs a vCPU
+    assert call["concurrency"] == "${var.function_config.concurrency}"
+    assert call["memory"] == "${each.value.available_memory}"
+    assert "each.value.environment" in call["environment"]
+    assert "TOKENVEND_API_KEY_SECRET = local.secret_name" in call["environment"]
+    (service,) = [
+        r
+        for r in Config.load(TF_DIR / "modules" / "run-service").resources()
+        if r.type == "google_cloud_run_v2_service"
+    ]
+    assert service.body["invoker_iam_disabled"] == "${!var.invoker.iam_check}"
+    assert service.body["deletion_protection"] is False
 
     (function_config,) = [
         body for _, name, body in root_config.named_blocks("variable") if name == "function_config"

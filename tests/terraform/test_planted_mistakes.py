@@ -32,8 +32,8 @@ MISTAKES = [
         id="block-written-as-attribute",
     ),
     pytest.param(
-        "functions.tf",
-        "max_instance_request_concurrency = var.function_config.concurrency",
+        "modules/run-service/main.tf",
+        "max_instance_request_concurrency = var.concurrency",
         'max_instance_request_concurrency = ["sixteen"]',
         'Inappropriate value for attribute "max_instance_request_concurrency": number required.',
         id="wrong-type",

@@ -65,55 +65,55 @@ def test_terraform_and_python_agree_on_which_files_are_policies(
     assert sorted(run.outputs["profiles"]) == ["alpha", "beta-2"]
 
 
-def test_adding_and_removing_a_policy_adds_and_removes_one_function_with_its_iam(
+def added(name: str, *, binding: bool = False) -> set[str]:
+    """What one profile adds: its service, its account, its key access (and, in the
+    public_invoker = "iam" mode for a public profile, its invoker binding)."""
+    service = f'module.profile_service["{name}"]'
+    found = {
+        f"{service}.google_cloud_run_v2_service.this",
+        f'google_service_account.function["{name}"]',
+        f'google_secret_manager_secret_iam_member.function["{name}"]',
+    }
+    if binding:
+        found.add(f'{service}.google_cloud_run_v2_service_iam_member.invoker["allUsers"]')
+    return found
+
+
+def test_adding_and_removing_a_policy_adds_and_removes_one_service_with_its_iam(
     standin: Workspace, tmp_path: pathlib.Path
 ) -> None:
     def plan() -> set[str]:
-        return standin.planned_addresses(f"-var=policies_dir={tmp_path}")
+        return standin.planned_addresses(f"-var=policies_dir={tmp_path}", "-var=public_invoker=iam")
 
     write_policy(tmp_path, "alpha", public=True)
     before = plan()
 
     write_policy(tmp_path, "beta", public=True)
     with_public = plan()
-    assert with_public - before == {
-        'google_cloudfunctions2_function.profile["beta"]',
-        'google_service_account.function["beta"]',
-        'google_secret_manager_secret_iam_member.function["beta"]',
-        'google_cloud_run_v2_service_iam_member.public["beta"]',
-    }
+    assert with_public - before == added("beta", binding=True)
     assert before <= with_public
 
     write_policy(tmp_path, "gamma", public=False)
     with_private = plan()
-    assert with_private - with_public == {
-        'google_cloudfunctions2_function.profile["gamma"]',
-        'google_service_account.function["gamma"]',
-        'google_secret_manager_secret_iam_member.function["gamma"]',
-    }, "a private profile must not get the allUsers invoker binding"
+    assert with_private - with_public == added("gamma"), "a private profile gets no binding"
 
     (tmp_path / "beta.yaml").unlink()
     after_removal = plan()
-    assert with_private - after_removal == {
-        'google_cloudfunctions2_function.profile["beta"]',
-        'google_service_account.function["beta"]',
-        'google_secret_manager_secret_iam_member.function["beta"]',
-        'google_cloud_run_v2_service_iam_member.public["beta"]',
-    }
+    assert with_private - after_removal == added("beta", binding=True)
     assert after_removal - with_private == set()
 
 
-def test_each_function_runs_as_its_own_account_with_its_own_binding(root_config: Config) -> None:
+def test_each_service_runs_as_its_own_account_with_its_own_binding(root_config: Config) -> None:
     resources = {r.address: r.body for r in root_config.resources()}
-    function = resources["google_cloudfunctions2_function.profile"]
-    (service,) = function["service_config"]
-    assert service["service_account_email"] == "${google_service_account.function[each.key].email}"
+    (call,) = [
+        body for _, name, body in root_config.named_blocks("module") if name == "profile_service"
+    ]
+    assert call["for_each"] == "${module.profiles.profiles}"
+    assert call["service_account_email"] == "${google_service_account.function[each.key].email}"
     binding = resources["google_secret_manager_secret_iam_member.function"]
     assert binding["member"] == (
         '"serviceAccount:${google_service_account.function[each.key].email}"'
     )
-    invoker = resources["google_cloud_run_v2_service_iam_member.public"]
-    assert invoker["name"] == "${google_cloudfunctions2_function.profile[each.key].name}"
 
 
 BAD_FIXTURES = [

@@ -47,8 +47,15 @@ VALID = [
     ["-var=build_service_account=builder@my-project-123.iam.gserviceaccount.com"],
     ['-var=labels={team = "web", cost_center = "c-1"}'],
     ["-var=app_check_project_id=my-firebase-app"],
-    ['-var=subject_hash_salt_secret={secret_id = "salt", project_id = "secrets-prj-1"}'],
+    [
+        "-var=subject_hash_salt_secret="
+        '{secret_id = "salt", project_id = "secrets-prj-1", version = "1"}'
+    ],
     ['-var=subject_hash_salt_secret={secret_id = "salt", version = "3"}'],
+    ["-var=public_invoker=iam", '-var=public_invoker_members=["domain:example.com"]'],
+    ["-var=trusted_proxy_hops=1"],
+    ['-var=custom_domain={domain = "tokens.example.com", rate_limit_per_minute = 600}'],
+    ["-var=image_build={timeout_seconds = 600, keep_images = 3}", "-var=build_python=/opt/py"],
 ]
 
 
@@ -77,8 +84,21 @@ INVALID = [
     (['-var=labels={Team = "web"}'], "labels keys must start with a lowercase letter"),
     (["-var=source_retention_days=0"], "from 1 to 3650"),
     (["-var=app_check_project_id=123456789012"], "not the project number"),
-    (['-var=subject_hash_salt_secret={secret_id = "projects/p/secrets/s"}'], "the bare id"),
-    (['-var=subject_hash_salt_secret={secret_id = "s", version = "v2"}'], '"latest" or a'),
+    (
+        ['-var=subject_hash_salt_secret={secret_id = "projects/p/secrets/s", version = "1"}'],
+        "the bare id",
+    ),
+    (['-var=subject_hash_salt_secret={secret_id = "s", version = "v2"}'], "a version number"),
+    (['-var=subject_hash_salt_secret={secret_id = "s", version = "latest"}'], 'not "latest"'),
+    (['-var=subject_hash_salt_secret={secret_id = "s"}'], '"version" is required'),
+    (["-var=public_invoker=allUsers"], '"allUsers" -> "iam"'),
+    (['-var=public_invoker_members=["everyone"]'], "must hold IAM principals"),
+    (["-var=trusted_proxy_hops=1.5"], "whole number from 0 to 5"),
+    (['-var=custom_domain={domain = "https://tokens.example.com"}'], "no scheme"),
+    (['-var=custom_domain={domain = "t.example.com", rate_limit_per_minute = 0}'], "from 1"),
+    (['-var=function_config={base_image_stack = "ubuntu"}'], "runtime stack"),
+    (["-var=metrics_propagation_seconds=-1"], "from 0 to 900"),
+    (["-var=image_build={keep_images = 1}"], "at least 2"),
 ]
 
 

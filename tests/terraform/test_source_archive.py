@@ -2,6 +2,7 @@
 
 import pathlib
 
+from tests.terraform.build_step import build_image
 from tests.terraform.tfconfig import REPO, Config, ModuleRunner
 
 
@@ -77,14 +78,32 @@ def test_a_missing_entry_point_fails_early(
     assert "main.py and requirements.txt must exist" in " ".join(run.stderr.split())
 
 
-def test_the_uploaded_object_is_named_after_the_archive_content(root_config: Config) -> None:
-    resources = {r.address: r.body for r in root_config.resources()}
-    obj = resources["google_storage_bucket_object.source"]
-    assert "${data.archive_file.source.output_sha256}" in obj["name"]
-    assert obj["source"] == "${data.archive_file.source.output_path}"
-    (archive,) = [d.body for d in root_config.data_sources() if d.type == "archive_file"]
-    (dynamic,) = archive["dynamic"]
-    assert dynamic['"source"']["for_each"] == "${module.source_files.files}"
-    function = resources["google_cloudfunctions2_function.profile"]
-    (storage,) = function["build_config"][0]["source"][0]["storage_source"]
-    assert storage["object"] == "${google_storage_bucket_object.source.name}"
+def test_terraform_and_the_build_step_name_the_archive_after_the_same_hash(
+    source_files_module: ModuleRunner, tmp_path: pathlib.Path
+) -> None:
+    repo = tmp_path / "repo"
+    touch(repo / "main.py", "import tokenvend\n")
+    touch(repo / "requirements.txt", "PyYAML==6.0.3\n")
+    touch(repo / "tokenvend/__init__.py", "")
+    touch(repo / "policies/voice.yaml", "description: é\n")  # not ASCII, on purpose
+
+    run = source_files_module.apply(repo_root=repo, policies_dir=repo / "policies")
+
+    assert run.returncode == 0, run.stderr
+    assert run.outputs["sha256"] == build_image.source_sha256(run.outputs["files"])
+    touch(repo / "policies/voice.yaml", "description: changed\n")
+    changed = source_files_module.apply(repo_root=repo, policies_dir=repo / "policies")
+    assert changed.outputs["sha256"] != run.outputs["sha256"]
+
+
+def test_the_archive_name_carries_the_hash_and_the_services_record_it(root_config: Config) -> None:
+    (source,) = [
+        e
+        for parsed in root_config.files.values()
+        for e in parsed.get("locals", [])
+        if "source_object" in e
+    ]
+    expected = "${var.name_prefix}/source-${module.source_files.sha256}.zip"
+    assert source["source_object"].strip('"') == expected
+    assert not [r for r in root_config.resources() if r.type == "google_storage_bucket_object"]
+    assert not [d for d in root_config.data_sources() if d.type == "archive_file"]

@@ -17,7 +17,11 @@ from typing import Any
 
 import hcl2
 
+from tokenvend.clock import Clock
 from tokenvend.errors import PolicyError
+from tokenvend.gemini.api_key import CachedApiKey
+from tokenvend.gemini.secret_manager import SecretManagerKey
+from tokenvend.logs import REQUEST_EVENT, StructuredLog
 from tokenvend.policy.loader import load_policy, policy_files
 from tokenvend.policy.schema import policy_schema
 
@@ -26,11 +30,20 @@ REASONS_MODULE = "tokenvend.reasons"
 
 __all__ = [
     "REASONS_MODULE",
+    "REQUEST_EVENT",
     "PolicyError",
+    "cached_api_key",
     "load_policy",
     "policy_files",
     "policy_schema",
 ]
+
+
+def cached_api_key(endpoint: str, secret: str, clock: Clock, log: StructuredLog) -> CachedApiKey:
+    """The function's key source: Secret Manager at ``endpoint``, cached 600 s."""
+    fetch = SecretManagerKey(f"{secret}/versions/latest", endpoint=endpoint, log=log)
+    return CachedApiKey(fetch, clock=clock, log=log, ttl_seconds=600)
+
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TF_DIR = REPO / "terraform"

@@ -2,9 +2,9 @@
 
 Terraform writes .terraform/, a lock file (holding the stand-in's hashes, which
 must never reach the repository or a real deployment's working directory) and
-the source archive next to the module, so the checks run on a copy: terraform/
-is copied, and the repository files the module reads (policies/, main.py,
-requirements.txt, tokenvend/) are linked beside it, as in a checkout.
+state next to the module, so the checks run on a copy: terraform/ is copied, and
+the repository files the module reads (policies/, main.py, requirements.txt,
+tokenvend/) are linked beside it, as in a checkout.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import json
 import pathlib
 import shutil
 import subprocess
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,18 +62,24 @@ class Workspace:
         write_plugin_dir(self.plugins, PROVIDER_PYTHON)
         return self
 
-    def run(self, *args: str, echo: bool = False) -> Result:
-        env = terraform_env()
+    def run(
+        self,
+        *args: str,
+        echo: bool = False,
+        env_extra: Mapping[str, str] | None = None,
+        chdir: pathlib.Path | None = None,
+    ) -> Result:
+        env = {**terraform_env(), **(env_extra or {})}
         # The CLI configuration of the machine (mirrors, credentials helpers)
         # plays no part: providers come from the plugin folder only.
         env["TF_CLI_CONFIG_FILE"] = str(self.root / "terraformrc")
         (self.root / "terraformrc").write_text("", encoding="utf-8")
         proc = subprocess.run(
-            [self.binary, f"-chdir={self.module}", *args],
+            [self.binary, f"-chdir={chdir or self.module}", *args],
             capture_output=not echo,
             text=True,
             env=env,
-            timeout=300,
+            timeout=600,
             check=False,
         )
         return Result(proc.returncode, proc.stdout or "", proc.stderr or "")
@@ -84,14 +92,23 @@ class Workspace:
     def validate(self, echo: bool = False) -> Result:
         return self.run("validate", "-no-color", echo=echo)
 
-    def plan(self, name: str, *args: str, echo: bool = False) -> tuple[Result, dict[str, Any]]:
-        """Plan with plan.tfvars plus args; the plan as `terraform show -json`."""
+    def state(self, name: str) -> pathlib.Path:
+        """Where the offline apply of scenario ``name`` keeps its state."""
+        return self.root / f"{name}.tfstate"
+
+    def plan(
+        self, name: str, *args: str, echo: bool = False, state: pathlib.Path | None = None
+    ) -> tuple[Result, dict[str, Any]]:
+        """Plan with plan.tfvars plus args (against ``state``, default none);
+        the plan as `terraform show -json`."""
         out = self.root / f"{name}.tfplan"
+        state = state or self.root / f"{name}.empty.tfstate"
         result = self.run(
             "plan",
             "-input=false",
             "-no-color",
             f"-var-file={PLAN_VARS}",
+            f"-state={state}",
             f"-out={out}",
             *args,
             echo=echo,
@@ -104,6 +121,22 @@ class Workspace:
         plan: dict[str, Any] = json.loads(shown.stdout)
         (self.root / f"{name}.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
         return result, plan
+
+    def apply(self, name: str, *args: str, env_extra: Mapping[str, str] | None = None) -> Result:
+        """Apply scenario ``name`` (plan.tfvars plus args) into its own state. The
+        image build step runs for real, with this interpreter (it has google-auth),
+        against the endpoints ``env_extra`` names."""
+        return self.run(
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            f"-var-file={PLAN_VARS}",
+            f"-state={self.state(name)}",
+            f"-var=build_python={sys.executable}",
+            *args,
+            env_extra=env_extra,
+        )
 
     def planned_addresses(self, *args: str) -> set[str]:
         """Addresses a plan would create, from `plan -json`'s stream (no saved
@@ -124,8 +157,10 @@ def plan_scenarios() -> dict[str, list[str]]:
 
     default: the repository's policies/ with every default. quotas: a policy
     folder with a quota profile and an App Check consume profile, email
-    channels, a billing budget and the caller-hash salt from a secret, so every
-    optional piece of the configuration is planned too."""
+    channels, a billing budget and the caller-hash salt from a secret.
+    custom_domain: the load balancer with Cloud Armor, and public profiles
+    opened by IAM bindings instead of the invoker check. Together they plan
+    every optional piece of the configuration."""
     return {
         "default": [],
         "quotas": [
@@ -134,6 +169,14 @@ def plan_scenarios() -> dict[str, list[str]]:
             "-var=budget="
             '{billing_account = "012345-6789AB-CDEF01", amount = 50, currency_code = "EUR"}',
             "-var=billing_project=tokenvend-plan-test",
-            '-var=subject_hash_salt_secret={secret_id = "tokenvend-salt"}',
+            '-var=subject_hash_salt_secret={secret_id = "tokenvend-salt", version = "3"}',
+        ],
+        "custom_domain": [
+            '-var=custom_domain={domain = "tokens.example.com"}',
+            "-var=public_invoker=iam",
         ],
     }
+
+
+# Applied against the stand-in, then planned again: the second plan must be empty.
+APPLIED_SCENARIOS = ("default", "quotas", "custom_domain")

@@ -22,7 +22,7 @@ from flask import Request, Response
 from tokenvend import reasons
 from tokenvend.callers.caller import Caller, CallerCheck
 from tokenvend.errors import MethodNotAllowed, TokenvendError
-from tokenvend.logs import StructuredLog, clipped
+from tokenvend.logs import REQUEST_EVENT, StructuredLog, clipped
 from tokenvend.vendor import TokenVendor
 from tokenvend.web.body import read_options
 from tokenvend.web.cors import ALLOWED_METHODS, Cors
@@ -101,13 +101,20 @@ class Endpoint:
             admitted = self._quotas.admit(
                 caller, request.headers.getlist("X-Forwarded-For"), request.remote_addr
             )
+        calling = time.monotonic()
         try:
             grant = self.vendor.mint(order)
-        except BaseException:
+        except BaseException as error:
             # Gemini failed (or the key could not be read): nothing was minted, so
             # nothing may stay counted.
             if admitted is not None:
                 admitted.give_back()
+            # Gemini's latency counts its failures too (timeouts above all); measured here,
+            # it also holds the key read when this instance had no key cached.
+            if isinstance(error, TokenvendError) and error.reason.startswith(
+                reasons.UPSTREAM_PREFIX
+            ):
+                fields["upstream_ms"] = round((time.monotonic() - calling) * 1000, 1)
             raise
         fields["upstream_ms"] = round(grant.upstream_ms, 1)
         headers = {"Cache-Control": "no-store", **self._cors.response_headers(origin)}
@@ -149,6 +156,7 @@ class Endpoint:
         self._log.emit(
             severity,
             f"{clipped(request.method, 20)} {status} {reason}",
+            event=REQUEST_EVENT,
             profile=self._profile,
             status=status,
             reason=reason,

@@ -50,7 +50,7 @@ output "profiles" {
 }
 
 output "public_profiles" {
-  description = "The subset of `profiles` whose policy says `deploy.public: true`: these get roles/run.invoker for allUsers."
+  description = "The subset of `profiles` whose policy says `deploy.public: true`: these are opened to browsers (the invoker IAM check off, or roles/run.invoker bindings, per the root variable public_invoker)."
   value       = { for name, p in local.profiles : name => p if p.public == true }
 }
 

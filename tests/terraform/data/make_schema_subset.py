@@ -14,9 +14,19 @@ import pathlib
 import sys
 
 RESOURCE_TYPES = [
+    "google_artifact_registry_repository",
+    "google_artifact_registry_repository_iam_member",
     "google_billing_budget",
+    "google_cloud_run_v2_service",
     "google_cloud_run_v2_service_iam_member",
-    "google_cloudfunctions2_function",
+    "google_compute_backend_service",
+    "google_compute_global_address",
+    "google_compute_global_forwarding_rule",
+    "google_compute_managed_ssl_certificate",
+    "google_compute_region_network_endpoint_group",
+    "google_compute_security_policy",
+    "google_compute_target_https_proxy",
+    "google_compute_url_map",
     "google_firestore_database",
     "google_firestore_field",
     "google_logging_metric",
@@ -29,7 +39,7 @@ RESOURCE_TYPES = [
     "google_secret_manager_secret_iam_member",
     "google_service_account",
     "google_storage_bucket",
-    "google_storage_bucket_object",
+    "google_storage_bucket_iam_member",
 ]
 DATA_SOURCE_TYPES = ["google_project", "google_secret_manager_secret"]
 

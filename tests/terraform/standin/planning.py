@@ -58,8 +58,9 @@ def conform(block: JsonBlock, value: Any) -> Any:
 
 
 def known_placeholder(type_json: Any, name: str) -> Any:
-    """A known value of this cty type for a computed attribute of a data source,
-    which must come back fully known: empty collections, a recognisable string."""
+    """A known value of this cty type for a computed attribute that must come back
+    fully known (a data source's, or one an apply fills): empty collections, a
+    recognisable string."""
     if type_json == "string":
         return f"stand-in-{name}"
     if type_json == "number":
@@ -70,6 +71,8 @@ def known_placeholder(type_json: Any, name: str) -> Any:
         return []
     if isinstance(type_json, list) and type_json[0] == "map":
         return {}
+    if isinstance(type_json, list) and type_json[0] == "object":
+        return {key: known_placeholder(inner, key) for key, inner in type_json[1].items()}
     return None
 
 

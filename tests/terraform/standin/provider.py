@@ -2,8 +2,10 @@
 
 Type checking (unknown arguments, blocks written as attributes, wrong types,
 missing required arguments) is Terraform's own, done against the schema served
-here; the provider adds no validation of its own. Apply is refused: the
-stand-in only ever plans.
+here; the provider adds no validation of its own. Apply stores what was planned,
+with the values the plan left unknown made known (``apimodel.py``), and a refresh
+reads the stored state back, so a second plan shows what a real second plan would
+(within what ``apimodel.py`` models of the real API).
 """
 
 # Method names are the protocol's RPC names (gRPC dispatches on them).
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.terraform.standin.archive import ArchiveError, read_archive_file
+from tests.terraform.standin.apimodel import applied, replaced_attributes, suppress_diffs
 from tests.terraform.standin.planning import conform, fill_data_source, mark_computed_unknown
 from tests.terraform.standin.protocol import pb2
 from tests.terraform.standin.schemas import (
@@ -26,17 +28,13 @@ from tests.terraform.standin.schemas import (
 from tests.terraform.standin.values import decode, encode
 
 
-def _error(summary: str, detail: str = "") -> Any:
-    return pb2().Diagnostic(severity=pb2().Diagnostic.ERROR, summary=summary, detail=detail)
-
-
 class StandInProvider:
-    """Answers for one provider name (google, archive or time)."""
+    """Answers for one provider name (google or time)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        # SDKv2 providers (google) plan with the legacy type system; archive and
-        # time are plugin-framework providers and are held to the strict rules.
+        # SDKv2 providers (google) plan with the legacy type system; time is a
+        # plugin-framework provider and is held to the strict rules.
         self.legacy = name == "google"
 
     def GetMetadata(self, request: Any, context: Any) -> Any:
@@ -89,36 +87,40 @@ class StandInProvider:
 
     def PlanResourceChange(self, request: Any, context: Any) -> Any:
         proposed = decode(request.proposed_new_state)
+        prior = decode(request.prior_state)
+        response = pb2().PlanResourceChange.Response(
+            planned_private=request.prior_private, legacy_type_system=self.legacy
+        )
         if proposed is None:  # destroy
             planned = None
         else:
-            planned = mark_computed_unknown(resource_block(self.name, request.type_name), proposed)
-        return pb2().PlanResourceChange.Response(
-            planned_state=pb2().DynamicValue(msgpack=encode(planned)),
-            planned_private=request.prior_private,
-            legacy_type_system=self.legacy,
-        )
+            block = resource_block(self.name, request.type_name)
+            planned = suppress_diffs(
+                request.type_name, prior, mark_computed_unknown(block, proposed)
+            )
+            for name in replaced_attributes(request.type_name, prior, planned):
+                path = response.requires_replace.add()
+                path.steps.add(attribute_name=name)
+            if len(response.requires_replace):
+                # A replacement starts afresh: what the old one computed is gone.
+                planned = mark_computed_unknown(block, {**planned, "id": None})
+        response.planned_state.CopyFrom(pb2().DynamicValue(msgpack=encode(planned)))
+        return response
 
     def ApplyResourceChange(self, request: Any, context: Any) -> Any:
+        planned = decode(request.planned_state)
+        if planned is not None:
+            block = resource_block(self.name, request.type_name)
+            planned = applied(request.type_name, block, planned)
         return pb2().ApplyResourceChange.Response(
-            diagnostics=[
-                _error(
-                    "The stand-in provider cannot apply",
-                    f"{self.name} is the offline stand-in used by `make tf-plan`: it plans only.",
-                )
-            ]
+            new_state=pb2().DynamicValue(msgpack=encode(planned)),
+            private=request.planned_private,
+            legacy_type_system=self.legacy,
         )
 
     def ReadDataSource(self, request: Any, context: Any) -> Any:
         config = decode(request.config)
+        state = fill_data_source(data_source_block(self.name, request.type_name), config)
         response = pb2().ReadDataSource.Response()
-        if request.type_name == "archive_file":
-            try:
-                state = read_archive_file(config)
-            except (ArchiveError, OSError) as exc:
-                response.diagnostics.append(_error("Archive creation error", str(exc)))
-                return response
-        else:
-            state = fill_data_source(data_source_block(self.name, request.type_name), config)
         response.state.CopyFrom(pb2().DynamicValue(msgpack=encode(state)))
         return response

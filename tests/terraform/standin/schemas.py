@@ -19,7 +19,6 @@ DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 # Provider name -> (schema file, version the stand-in announces itself as).
 PROVIDERS: dict[str, tuple[str, str]] = {
     "google": ("google-provider-6.50.0.schema-subset.json", "6.50.0"),
-    "archive": ("archive-provider.providers-schema.json", "2.7.1"),
     "time": ("time-provider-0.13.schema.json", "0.13.1"),
 }
 
