@@ -146,7 +146,7 @@ resource "google_eventarc_trigger" "budget_guard" {
   location        = var.region
   name            = local.guard_name
   labels          = local.labels
-  service_account = google_service_account.budget_guard_trigger[0].email
+  service_account = local.guard_trigger_email
 
   matching_criteria {
     attribute = "type"
