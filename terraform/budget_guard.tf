@@ -128,7 +128,10 @@ module "budget_guard_service" {
     TOKENVEND_BUDGET_ID               = local.guarded_budget_id
     TOKENVEND_BUDGET_PAUSE_AT_PERCENT = tostring(var.budget_guard.pause_at_percent)
     TOKENVEND_FIRESTORE_DATABASE      = local.firestore_database
-    GOOGLE_CLOUD_PROJECT              = var.project_id
+    # Nobody waits on the guard, and a cold instance's first Firestore call
+    # also finds its credentials: a longer deadline than a mint's.
+    TOKENVEND_FIRESTORE_TIMEOUT_SECONDS = "10"
+    GOOGLE_CLOUD_PROJECT                = var.project_id
   }
 
   depends_on = [

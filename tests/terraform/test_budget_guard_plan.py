@@ -90,6 +90,7 @@ def test_the_guard_is_reachable_only_by_its_trigger_and_runs_the_budget_guard_ta
     assert env["TOKENVEND_BUDGET_PAUSE_AT_PERCENT"] == "100"
     assert env["TOKENVEND_FIRESTORE_DATABASE"] == "tokenvend-quotas"
     assert env["GOOGLE_CLOUD_PROJECT"] == PROJECT
+    assert env["TOKENVEND_FIRESTORE_TIMEOUT_SECONDS"] == "10"
     # Neither the API key nor a profile: the guard reads no secret and mints nothing.
     assert "TOKENVEND_API_KEY_SECRET" not in env
     assert "TOKENVEND_PROFILE" not in env
