@@ -11,15 +11,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+import functions_framework
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
-from tests.conftest import ALLOWED_ORIGIN, FakeClock, LogCapture
+from tests.conftest import ALLOWED_ORIGIN, MAIN, FakeClock, LogCapture
 from tests.fakes.gemini import FakeGemini
 from tests.quotas.budget_events import BUDGET_ID, EVENT_TYPE, binary, message, notification
 from tests.quotas.conftest import Backend, serve, write_quota_policy
+from tests.quotas.fake_firestore import FakeFirestore
 from tests.quotas.memory_store import MemoryStore
 from tokenvend import reasons
-from tokenvend.budget_guard.build import build_guard
+from tokenvend.app import Instance
+from tokenvend.budget_guard.build import GuardFunction, build_guard
 from tokenvend.budget_guard.guard import BudgetGuard
 from tokenvend.errors import ConfigurationError, QuotaStoreUnavailable
 from tokenvend.settings import Settings
@@ -250,3 +255,47 @@ def test_a_guard_pause_stops_a_quota_profile_within_ten_seconds(
     assert deliver(subject, over(120.0)) == reasons.BUDGET_PAUSED
     clock.advance(10)
     assert client.post("/", headers=headers).status_code == 503
+
+
+def guard_app(backend: Backend, folder: Path, monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
+    """main.py's budget_guard, built by functions-framework as Cloud Run builds it."""
+    environment = {"TOKENVEND_POLICY_DIR": str(folder), **backend.environment()}
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    app: Flask = functions_framework.create_app(  # type: ignore[no-untyped-call]
+        target="budget_guard", source=str(MAIN), signature_type="cloudevent"
+    )
+    return app.test_client()
+
+
+def test_main_serves_budget_guard_as_a_cloudevent_function(
+    fake_firestore: FakeFirestore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = Backend("fake", fake_firestore.host, "test-main-guard")
+    (tmp_path / "kiosk.yaml").write_text("description: x\n", encoding="utf-8")
+    client = guard_app(backend, tmp_path, monkeypatch)
+    headers, body = binary(message(notification(cost=120.0)))
+    assert client.post("/", headers=headers, data=body).status_code == 200
+    assert backend.store().paused("kiosk")
+
+
+def test_a_guard_without_policies_stops_at_cold_start_naming_the_setting(
+    fake_firestore: FakeFirestore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    backend = Backend("fake", fake_firestore.host, "test-main-guard")
+    with pytest.raises(ConfigurationError):
+        guard_app(backend, tmp_path, monkeypatch)
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    assert line["severity"] == "CRITICAL"
+    assert "TOKENVEND_POLICY_DIR" in line["message"]
+
+
+def test_an_instance_serves_only_the_entry_point_it_was_built_for() -> None:
+    subject = guard(MemoryStore(), LogCapture())
+    with pytest.raises(ConfigurationError, match="serves budget_guard"):
+        Instance(guard=GuardFunction(subject)).endpoint()
+    with pytest.raises(ConfigurationError, match="serves mint_token"):
+        Instance().guard()
