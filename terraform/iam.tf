@@ -67,6 +67,8 @@ locals {
     salt          = [for p, m in google_secret_manager_secret_iam_member.subject_hash_salt : "${m.project}/${m.secret_id} ${p}"]
     quota         = [for p, m in google_project_iam_member.quota_datastore_user : "${m.project} ${m.condition[0].expression} ${p}"]
     app_check     = [for p, m in google_project_iam_member.app_check_token_verifier : "${m.project} ${p}"]
+    budget_guard  = [for m in google_project_iam_member.budget_guard_datastore_user : "${m.project} ${m.condition[0].expression}"]
+    budget_topic  = [for m in google_pubsub_topic_iam_member.budget_publisher : "${m.topic} ${m.role}"]
   }
 }
 
@@ -82,5 +84,7 @@ resource "time_sleep" "iam_ready" {
     google_secret_manager_secret_iam_member.subject_hash_salt,
     google_project_iam_member.quota_datastore_user,
     google_project_iam_member.app_check_token_verifier,
+    google_project_iam_member.budget_guard_datastore_user,
+    google_pubsub_topic_iam_member.budget_publisher,
   ]
 }
