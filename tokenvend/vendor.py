@@ -1,8 +1,9 @@
 """The composed service: policy, API key source, minter and clock, per instance.
 
 One token costs two steps: ``order`` applies the client's options (refused with 400
-before anything is counted), and ``mint`` reads the clock once, compiles the request,
-gets the key (cached), calls Gemini and describes the result for the browser. Quotas
+before anything is counted), and ``mint`` reads the clock once, fills the times into
+the request (compiled once at cold start; per request only when client options change
+it), gets the key (cached), calls Gemini and describes the result for the browser. Quotas
 sit between the two, so they count only requests that would be minted.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 from tokenvend.clock import Clock
 from tokenvend.gemini.api_key import ApiKeySource
 from tokenvend.gemini.minter import TokenMinter
-from tokenvend.gemini.request import build_token_request, model_resource
+from tokenvend.gemini.request import TokenRequestTemplate, model_resource
 from tokenvend.policy.model import LiveConstraints, Policy
 from tokenvend.policy.options import apply_options
 
@@ -71,6 +72,7 @@ class TokenVendor:
         self._clock = clock
         self._api_version = api_version
         self._websocket_url = websocket_url
+        self._template = TokenRequestTemplate(policy.token, policy.live)
 
     def order(self, options: Mapping[str, Any]) -> Order:
         """The client's options applied to the constraints; InvalidArgument if refused."""
@@ -80,12 +82,15 @@ class TokenVendor:
     def mint(self, order: Order) -> TokenGrant:
         live = order.live
         now = self._clock.now().replace(microsecond=0)
-        body = build_token_request(self.policy.token, live, now)
-        minted = self._minter.mint(self._api_keys.api_key(), body)
+        template = self._template
+        if live is not self.policy.live:  # client options wrote into the constraints
+            template = TokenRequestTemplate(self.policy.token, live)
+        request = template.encode(now)
+        minted = self._minter.mint(self._api_keys.api_key(), request.payload)
         return TokenGrant(
             name=minted.name,
-            expire_time=body["expireTime"],
-            new_session_expire_time=body["newSessionExpireTime"],
+            expire_time=request.expire_time,
+            new_session_expire_time=request.new_session_expire_time,
             uses=self.policy.token.uses,
             model=model_resource(live.model) if live else None,
             api_version=self._api_version,
