@@ -204,3 +204,24 @@ def test_a_forked_worker_opens_its_own_connection_and_leaves_its_parents_alone(
     # The parent's own kept-alive connection still works: the child never touched it.
     assert post(outbound, server, 3) == 3
     assert server.connections == 2
+
+
+def test_an_answer_that_closes_the_connection_is_read_whole_and_not_kept(server: Server) -> None:
+    def closing(handler: _Handler, _request: dict[str, object]) -> None:
+        body = b'{"n": 1, "padding": "' + b"x" * 64 + b'"}'
+        head = f"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+        handler.wfile.write(head.encode())
+        handler.wfile.flush()
+        for byte in body:  # paced, so the body is read after http.client closed its side
+            if handler.server.fake.released.wait(0.002):  # type: ignore[attr-defined]
+                return
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+        handler.close_connection = True
+
+    outbound = Outbound(max_answer_bytes=1024)
+    server.scripts.append(closing)
+    answer = outbound.call("POST", f"{server.url}/x", body=b"{}", deadline=time.monotonic() + 5)
+    assert answer.json_object()["n"] == 1
+    assert post(outbound, server, 2) == 2
+    assert server.connections == 2

@@ -277,11 +277,17 @@ def _exchange(
 
 
 class _DeadlineSocket:
-    """A connected socket whose every read and write waits only until its connection's deadline."""
+    """A connected socket whose every read and write waits only until its connection's deadline.
+
+    Like a socket, it stays open while a file made from it is open: http.client closes
+    the connection of a ``Connection: close`` answer before reading its body.
+    """
 
     def __init__(self, sock: socket.socket, connection: _Connection) -> None:
         self._sock = sock
         self._connection = connection
+        self._files = 0
+        self._closed = False
 
     def _arm(self) -> None:
         left = self._connection.deadline - time.monotonic()
@@ -299,10 +305,14 @@ class _DeadlineSocket:
 
     def makefile(self, mode: str = "rb", *args: object, **kwargs: object) -> io.BufferedReader:
         # http.client reads the answer through this file: every read comes back here.
+        self._files += 1
         return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
 
     def _decref_socketios(self) -> None:
-        """SocketIO calls this on close; the socket itself is closed with the connection."""
+        """SocketIO calls this as its file closes."""
+        self._files -= 1
+        if self._closed and self._files <= 0:
+            self._sock.close()
 
     def dropped(self) -> bool:
         """Whether an idle connection has something to read: the far end's close, or junk."""
@@ -313,7 +323,9 @@ class _DeadlineSocket:
         return bool(readable)
 
     def close(self) -> None:
-        self._sock.close()
+        self._closed = True
+        if self._files <= 0:
+            self._sock.close()
 
 
 class _Connection(http.client.HTTPConnection):
