@@ -7,16 +7,24 @@ half-way through an answer, or serves a forked worker beside its parent.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
 
+from tests.fakes.keys import signing_key
 from tests.fakes.server import LoopbackServer, QuietHandler
-from tokenvend.outbound import Broken, Closed, Outbound, TimedOut, TooLarge
+from tokenvend.outbound import Broken, Closed, Outbound, TimedOut, TooLarge, Unreachable
 
 Script = Callable[["_Handler", dict[str, object]], None]
 
@@ -225,3 +233,72 @@ def test_an_answer_that_closes_the_connection_is_read_whole_and_not_kept(server:
     assert answer.json_object()["n"] == 1
     assert post(outbound, server, 2) == 2
     assert server.connections == 2
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = signing_key("tls").private_key
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_path, key_path = folder / "cert.pem", folder / "key.pem"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certificate_path, key_path
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+    """The echo server behind TLS, and the certificate a client must trust to reach it."""
+    certificate, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    running = Server()
+    running._server.socket = context.wrap_socket(running._server.socket, server_side=True)
+    with running:
+        yield running, certificate
+
+
+def test_https_is_verified_and_its_connection_kept_alive(
+    tls_server: tuple[Server, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, certificate = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # the system's trust store, here
+    outbound = Outbound(max_answer_bytes=1024)
+    url = server.url.replace("http://", "https://") + "/x"
+    for number in range(3):
+        body = json.dumps({"n": number}).encode()
+        answer = outbound.call("POST", url, body=body, deadline=time.monotonic() + 5)
+        assert answer.json_object() == {"n": number}
+    assert server.connections == 1
+
+
+def test_a_certificate_nobody_trusts_is_unreachable_and_nothing_is_sent(
+    tls_server: tuple[Server, Path],
+) -> None:
+    server, _ = tls_server
+    url = server.url.replace("http://", "https://") + "/x"
+    with pytest.raises(Unreachable) as failed:
+        Outbound(max_answer_bytes=1024).call("POST", url, body=b"{}", deadline=time.monotonic() + 5)
+    assert failed.value.cause == "SSLCertVerificationError"
+    assert server.connections == 0

@@ -30,6 +30,7 @@ import json
 import os
 import select
 import socket
+import ssl
 import threading
 import time
 import weakref
@@ -226,13 +227,21 @@ class Outbound:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise Unreachable("not an http or https URL", "InvalidURL")
-        host, port, tls = parts.hostname, parts.port, parts.scheme == "https"
+        host, port = parts.hostname, parts.port
         timeout = self._connect_timeout_seconds
+        if parts.scheme == "https":
+            # One context per upstream: building one loads the system's CA certificates.
+            context = ssl.create_default_context()
 
-        def connect() -> _Connection:
-            if tls:
-                return _TlsConnection(host, port or 443, connect_timeout_seconds=timeout)
-            return _Connection(host, port or 80, connect_timeout_seconds=timeout)
+            def connect() -> _Connection:
+                return _TlsConnection(
+                    host, port or 443, connect_timeout_seconds=timeout, context=context
+                )
+
+        else:
+
+            def connect() -> _Connection:
+                return _Connection(host, port or 80, connect_timeout_seconds=timeout)
 
         return _Pool(connect, self._max_connections)
 
@@ -335,8 +344,10 @@ class _Connection(http.client.HTTPConnection):
     deadline = 0.0
     reusable = True
 
-    def __init__(self, host: str, port: int, *, connect_timeout_seconds: float) -> None:
-        super().__init__(host, port)
+    def __init__(
+        self, host: str, port: int, *, connect_timeout_seconds: float, **tls: ssl.SSLContext
+    ) -> None:
+        super().__init__(host, port, **tls)  # type: ignore[arg-type]  # context, over TLS
         self._connect_timeout_seconds = connect_timeout_seconds
 
     def open(self) -> None:
