@@ -164,8 +164,15 @@ def _half_then_wait(handler: _Handler, _request: dict[str, object]) -> None:
 
 
 def _oversized(handler: _Handler, _request: dict[str, object]) -> None:
-    handler.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-    handler.wfile.write(b"800\r\n" + b" " * 2048 + b"\r\n0\r\n\r\n")
+    # A small Content-Length beside endless chunks: http.client reads the chunks, and
+    # the cap, not the deadline, must end the read.
+    handler.wfile.write(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    handler.wfile.write(b"800\r\n" + b" " * 2048 + b"\r\n")
+    handler.wfile.flush()
+    handler.server.fake.released.wait(30)  # type: ignore[attr-defined]
+    handler.close_connection = True
 
 
 @pytest.mark.parametrize(
@@ -173,7 +180,7 @@ def _oversized(handler: _Handler, _request: dict[str, object]) -> None:
     [
         (_half_then_close, Broken, 5.0),
         (_half_then_wait, TimedOut, 0.3),
-        (_oversized, TooLarge, 5.0),
+        (_oversized, TooLarge, 30.0),
     ],
     ids=["closed-half-way", "stalled-half-way", "over-the-cap"],
 )

@@ -266,8 +266,10 @@ def _exchange(
         if declared.isascii() and declared.isdecimal() and int(declared) > limit_bytes:
             raise TooLarge(f"the answer is declared larger than {limit_bytes} bytes")
         # Read as sent: nothing asked for an encoding, so nothing is decoded either. A
-        # declared length is read whole; anything else only up to one byte past the cap.
-        data = response.read() if declared.isdecimal() else response.read(limit_bytes + 1)
+        # length http.client goes by (not one beside chunks) is read whole; anything
+        # else only up to one byte past the cap.
+        known = response.length is not None and response.length <= limit_bytes
+        data = response.read() if known else response.read(limit_bytes + 1)
     except TimeoutError as error:
         raise TimedOut("the answer did not arrive within the deadline") from error
     except _CLOSED as error:
