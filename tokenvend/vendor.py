@@ -2,13 +2,14 @@
 
 One token costs two steps: ``order`` applies the client's options (refused with 400
 before anything is counted), and ``mint`` reads the clock once, fills the times into
-the request (compiled once at cold start; per request only when client options change
-it), gets the key (cached), calls Gemini and describes the result for the browser. Quotas
+the request (compiled once at cold start, and once per choice of client options), gets
+the key (cached), calls Gemini and describes the result for the browser. Quotas
 sit between the two, so they count only requests that would be minted.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +21,17 @@ from tokenvend.gemini.request import TokenRequestTemplate, model_resource
 from tokenvend.policy.model import LiveConstraints, Policy
 from tokenvend.policy.options import apply_options
 
+# Choices of client options whose compiled request is kept; past it, a stranger sending
+# ever new values (a range admits many numbers) only costs a compile per request.
+MAX_KEPT_ORDERS = 256
+
 
 @dataclass(frozen=True)
 class Order:
-    """A request whose options passed: the Live constraints to mint a token for."""
+    """A request whose options passed: the Live constraints to mint a token for, compiled."""
 
     live: LiveConstraints | None
+    request: TokenRequestTemplate
 
 
 @dataclass(frozen=True)
@@ -72,20 +78,32 @@ class TokenVendor:
         self._clock = clock
         self._api_version = api_version
         self._websocket_url = websocket_url
-        self._template = TokenRequestTemplate(policy.token, policy.live)
+        self._plain = Order(policy.live, TokenRequestTemplate(policy.token, policy.live))
+        self._orders: dict[str, Order] = {}
 
     def order(self, options: Mapping[str, Any]) -> Order:
         """The client's options applied to the constraints; InvalidArgument if refused."""
         # The options enter the constraints (400 if refused), so they are locked like the rest.
-        return Order(apply_options(self.policy.live, self.policy.client_options, options))
+        if not options and not self.policy.client_options:
+            return self._plain
+        # Keyed by the JSON text, not by Python equality, which takes true for 1.
+        try:
+            key: str | None = json.dumps(options, sort_keys=True)
+        except (ValueError, TypeError, RecursionError):  # refused by apply_options below
+            key = None
+        kept = self._orders.get(key) if key is not None else None
+        if kept is not None:
+            return kept
+        live = apply_options(self.policy.live, self.policy.client_options, options)
+        order = Order(live, TokenRequestTemplate(self.policy.token, live))
+        if key is not None and len(self._orders) < MAX_KEPT_ORDERS:
+            self._orders[key] = order
+        return order
 
     def mint(self, order: Order) -> TokenGrant:
         live = order.live
         now = self._clock.now().replace(microsecond=0)
-        template = self._template
-        if live is not self.policy.live:  # client options wrote into the constraints
-            template = TokenRequestTemplate(self.policy.token, live)
-        request = template.encode(now)
+        request = order.request.encode(now)
         minted = self._minter.mint(self._api_keys.api_key(), request.payload)
         return TokenGrant(
             name=minted.name,
