@@ -26,6 +26,8 @@ TOKENVEND_FF = ROOT / ".venv" / "bin" / "functions-framework"
 NAIVE_FF = ROOT / ".venv-naive" / "bin" / "functions-framework"
 ORIGIN = "http://localhost:5173"
 BODY = b"{}"
+# The floor functions (bench/floor/main.py) by kind: their functions-framework targets.
+FLOOR_TARGETS = {"empty": "empty", "floor": "forward"}
 HEADERS = {"Content-Type": "application/json", "Origin": ORIGIN}
 
 
@@ -115,6 +117,10 @@ def function_environment(kind: str, fakes: Fakes, extra: Mapping[str, str] = {})
                 "TOKENVEND_SECRET_MANAGER_ENDPOINT": fakes.urls["secret_manager"],
             }
         )
+    elif kind in FLOOR_TARGETS:
+        environ.update(
+            {"FLOOR_GEMINI_ENDPOINT": fakes.urls["gemini"], "FLOOR_API_KEY": fakes.urls["api_key"]}
+        )
     else:
         environ.update(
             {
@@ -137,11 +143,15 @@ def start_function(
 ) -> Function:
     """``tree``: another checkout of tokenvend to run instead (before/after comparisons)."""
     port = port or free_port()
+    target = "mint_token"
     if kind == "tokenvend":
         command = [str(TOKENVEND_FF), "--source", str(tree / "main.py")]
+    elif kind in FLOOR_TARGETS:
+        command = [str(TOKENVEND_FF), "--source", str(ROOT / "bench" / "floor" / "main.py")]
+        target = FLOOR_TARGETS[kind]
     else:
         command = [str(NAIVE_FF), "--source", str(ROOT / "bench" / "naive" / "main.py")]
-    command += ["--target", "mint_token", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--target", target, "--host", "127.0.0.1", "--port", str(port)]
     log_path = Path(tempfile.mkstemp(prefix=f"{kind}-", suffix=".log", dir=log_dir)[1])
     log_file = log_path.open("wb")
     started_at = time.perf_counter()

@@ -18,6 +18,7 @@ distance to a real database. ``bench/quota_load.py`` adds the flood and the stea
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 import time
 import uuid
@@ -30,6 +31,7 @@ from typing import Any
 import urllib3
 
 from bench.common import BODY, HEADERS, ROOT, Fakes, first_token, percentile, start_function
+from bench.cpu import quota_cpu, quota_cpu_row, summarize_quota_cpu
 from tests.quotas.emulator import FirestoreEmulator, missing_reason
 from tests.quotas.write_rate import WriteRateProxy
 
@@ -95,18 +97,38 @@ def headers(n: int) -> dict[str, str]:
     return {**HEADERS, "X-Forwarded-For": f"198.18.{n // 250 % 20}.{n % 250}"}
 
 
-def quota_costs(fakes: Fakes, requests: int) -> dict[str, Any]:
-    """Added latency and round trips per token, for each scope; ``skipped`` without emulator."""
+_callers = itertools.count()
+
+
+def caller_headers() -> dict[str, str]:
+    """The next caller's request, for many clients at once."""
+    return headers(next(_callers))
+
+
+def quota_costs(
+    fakes: Fakes, requests: int, cpu_rounds: int = 3, cpu_seconds: float = 3.0
+) -> dict[str, Any]:
+    """Added latency, CPU and round trips per token, for each scope; ``skipped`` without
+    emulator."""
     reason = missing_reason()
     if reason:
         return {"skipped": reason}
     from bench.quota_load import flood, steady
 
     with rig() as ready:
+        # First: it warms the emulator up itself, and the others then run on a warm one.
+        cpu = quota_cpu(
+            fakes,
+            lambda name: ready.environment(name, through_proxy=False),
+            (PLAIN, "bench-both"),
+            caller_headers,
+            cpu_rounds,
+            cpu_seconds,
+        )
         latency = _latency(fakes, ready, requests)
         trips = {scope: _round_trips(fakes, ready, scope, requests) for scope in SCOPES}
         load = {"flood": flood(fakes, ready), "steady": steady(fakes, ready)}
-    return {"latency_ms": latency, "round_trips": trips, **load}
+    return {"latency_ms": latency, "round_trips": trips, "cpu": cpu, **load}
 
 
 def _latency(fakes: Fakes, ready: Rig, requests: int) -> dict[str, list[float]]:
@@ -158,7 +180,12 @@ def summarize_quotas(raw: dict[str, Any]) -> dict[str, Any]:
         return raw
     latency = raw["latency_ms"]
     plain = latency[PLAIN]
-    summary: dict[str, Any] = {"flood": raw["flood"], "steady": raw["steady"]}
+    summary: dict[str, Any] = {
+        "flood": raw["flood"],
+        "steady": raw["steady"],
+        "cpu": summarize_quota_cpu(raw["cpu"]),
+        "cpu_rounds": len(raw["cpu"]["samples"][PLAIN]),
+    }
     for scope in SCOPES:
         counted, trips = latency[f"bench-{scope}"], raw["round_trips"][scope]
         summary[scope] = {
@@ -183,7 +210,8 @@ def quota_rows(summary: dict[str, Any]) -> list[str]:
     for scope, words in (("caller", "per caller only"), ("profile", "per profile only")):
         rows.append(_scope_rows(summary[scope], words, met))
     rows.append(_scope_rows(summary["both"], "both limits", met))
-    return [row for pair in rows for row in pair] + load_rows(summary, met)
+    cpu = [quota_cpu_row(summary["cpu"], summary["cpu_rounds"])]
+    return [row for pair in rows for row in pair] + cpu + load_rows(summary, met)
 
 
 def _scope_rows(costs: dict[str, Any], words: str, met: Any) -> list[str]:

@@ -5,7 +5,10 @@ threads) against the same Gemini and Secret Manager fakes, which run in a proces
 their own. Prints a markdown table, writes it to bench/results/bench.md with the raw
 numbers beside it (bench.json), and draws bench.png from them in .venv-bench.
 
-    python -m bench.run [--cold-runs 7] [--warm-requests 2000] [--seconds 5]
+    python -m bench.run [--quick] [--cold-runs 9] [--warm-requests 2000] [--seconds 5]
+
+The CPU-per-token table (``bench/cpu.py``) comes from the same run: tokenvend beside an
+empty function and the urllib3 forwarding floor, interleaved over several rounds.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from bench.common import (
     percentile,
     start_function,
 )
+from bench.cpu import cpu_per_token, cpu_rows, summarize_cpu
 from bench.quotas import quota_costs, quota_rows, summarize_quotas
 from tokenvend.gemini.request import auth_tokens_url
 
@@ -224,6 +228,7 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
         "cold_ratios": ratios,
         "cold_ratio_median": statistics.median(ratios),
         "quotas": summarize_quotas(raw["quotas"]),
+        "cpu": summarize_cpu(raw["cpu"]),
     }
     for kind in KINDS:
         served = raw[kind]
@@ -320,7 +325,8 @@ def table(raw: dict[str, Any], summary: dict[str, Any]) -> str:
     ]
     rows += quota_rows(summary["quotas"])
     pairs = ", ".join(f"{r:.2f}" for r in summary["cold_ratios"])
-    rows.append(f"\nCold-start ratio of each interleaved pair (tokenvend ÷ naive): {pairs}.")
+    rows.append(f"\nCold-start ratio of each interleaved pair (tokenvend ÷ naive): {pairs}.\n")
+    rows += cpu_rows(summary["cpu"], len(raw["cpu"]["samples"]["floor"]["8"]))
     return "\n".join(rows)
 
 
@@ -348,8 +354,18 @@ def main() -> None:
     parser.add_argument(
         "--quota-requests", type=int, default=1000, help="tokens per quota measurement"
     )
+    parser.add_argument("--cpu-rounds", type=int, default=5, help="interleaved CPU rounds")
+    parser.add_argument(
+        "--cpu-seconds", type=float, default=3.0, help="per function and client count"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer and shorter runs: a few minutes, noisier"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if args.quick:
+        args.cold_runs, args.warm_requests, args.seconds = 5, 300, 1.0
+        args.quota_requests, args.cpu_rounds, args.cpu_seconds = 200, 3, 1.5
     if args.cold_runs < 5:
         parser.error("--cold-runs must be at least 5")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -361,12 +377,18 @@ def main() -> None:
     try:
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("cold_start_ms", lambda: cold_start(fakes, args.cold_runs)),
+            ("cpu", lambda: cpu_per_token(fakes, args.cpu_rounds, args.cpu_seconds)),
             *[
                 (kind, partial(serve_and_measure, kind, fakes, args.warm_requests, args.seconds))
                 for kind in KINDS
             ],
             ("secret_manager", lambda: secret_manager_calls(fakes, args.seconds)),
-            ("quotas", lambda: quota_costs(fakes, args.quota_requests)),
+            (
+                "quotas",
+                lambda: quota_costs(
+                    fakes, args.quota_requests, max(2, args.cpu_rounds - 2), args.cpu_seconds
+                ),
+            ),
         ]
         for name, step in steps:
             print(f"bench: {name} …", flush=True)

@@ -96,11 +96,6 @@ def test_no_module_shadows_the_standard_library() -> None:
 # one build of Google-authorised calls are what every upstream goes through.
 HTTP_CLIENTS = ("urllib3", "requests", "http.client", "google.auth.transport")
 OUTBOUND = PACKAGE / "outbound.py"
-# Firestore moves onto the outbound module when the quota engine's rewrite lands.
-# The quota store keeps its own transport until it moves onto tokenvend/outbound.py.
-NOT_YET_ON_OUTBOUND = {
-    PACKAGE / "quotas" / name for name in ("firestore.py", "transport.py", "credentials.py")
-}
 
 
 def external_imports_of(path: Path) -> Iterator[str]:
@@ -115,15 +110,13 @@ def test_only_the_outbound_module_talks_http_to_upstreams() -> None:
     talking = sorted(
         path.relative_to(ROOT).as_posix()
         for path in PACKAGE.rglob("*.py")
-        if path != OUTBOUND and path not in NOT_YET_ON_OUTBOUND
+        if path != OUTBOUND
         for module in external_imports_of(path)
         if any(module == client or module.startswith(f"{client}.") for client in HTTP_CLIENTS)
     )
     assert talking == []
 
 
-# Written by the quota engine's own rewrite, which lands separately.
-DOCSTRING_ELSEWHERE = {"quotas"}
 # Files the text names that are not the repository's (they configure other tools).
 OUTSIDE_FILES = {"gunicorn.conf.py"}
 # Dotted names that are not modules: the WSGI environ key of the guarded body.
@@ -133,8 +126,6 @@ NOT_MODULES = {"tokenvend.body"}
 def test_every_sub_package_says_what_it_is_and_names_only_its_own_modules() -> None:
     for init in sorted(PACKAGE.glob("*/__init__.py")):
         package = init.parent
-        if package.name in DOCSTRING_ELSEWHERE:
-            continue
         docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert docstring, f"{package.name}/__init__.py says nothing about the package"
         for name in re.findall(r"``([a-z_][a-z0-9_.]*)``", docstring):

@@ -41,6 +41,10 @@ def one_printable_line(line: str) -> str:
     return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in line)
 
 
+# One encoder for every line: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 class StructuredLog:
     """Writes each entry as one JSON line, under a lock so threads never interleave lines.
 
@@ -56,7 +60,7 @@ class StructuredLog:
     def emit(self, severity: str, message: str, **fields: Any) -> None:
         entry = {"severity": severity, "message": message}
         entry.update((key, value) for key, value in fields.items() if value is not None)
-        line = one_printable_line(json.dumps(entry, ensure_ascii=False, default=str)) + "\n"
+        line = one_printable_line(_ENCODER.encode(entry)) + "\n"
         stream = self._stream or sys.stdout
         with self._lock:
             stream.write(line)

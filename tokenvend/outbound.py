@@ -1,13 +1,20 @@
 """Every call tokenvend makes to another server, each bounded by one deadline and a size cap.
 
 Gemini, Google's key servers, Firebase App Check and Firestore are all reached through
-``Outbound``: a kept-alive connection pool with one rule for every call. The connect,
-the request, the answer's head and its body share one total deadline: each read from
-the socket waits at most for what is left of it, so an answer that trickles in a byte
-at a time ends at the deadline too. The body is refused past ``max_answer_bytes``, and a
-connection whose answer was not read to its end is closed, never reused. Whatever goes
-wrong becomes one of the few ``OutboundError`` kinds below; each caller translates them
-into its own errors, and none of their messages quotes what was sent or received.
+``Outbound``: a small pool of kept-alive ``http.client`` connections per host, with one
+rule for every call. The connect, the request, the answer's head and its body share one
+total deadline: each read from the socket waits at most for what is left of it
+(``settimeout`` before every read), so an answer that trickles in a byte at a time ends
+at the deadline too. The body is refused past ``max_answer_bytes``, and a connection
+whose answer was not read to its end is closed, never reused. Whatever goes wrong
+becomes one of the few ``OutboundError`` kinds below; each caller translates them into
+its own errors, and none of their messages quotes what was sent or received.
+
+The pool hands each connection to one thread at a time, drops connections idle for
+longer than front ends keep them, and one the far end has already closed; a worker
+forked by gunicorn starts with an empty pool, never with its parent's sockets. It is
+``http.client`` rather than urllib3 because the per-call work is what a token costs in
+CPU (docs/performance.md has the numbers).
 
 Where an upstream needs Google credentials, ``GoogleCredentials`` finds Application
 Default Credentials on first use and refreshes them through the same pool, inside the
@@ -20,27 +27,41 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
+import select
 import socket
+import ssl
 import threading
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, ProtocolError, ReadTimeoutError
+from typing import Any, Protocol, cast
+from urllib.parse import urlsplit
 
 # What Google's emulators (Firestore's among them) accept in place of credentials.
 EMULATOR_AUTHORIZATION = "Bearer owner"
 # Token and metadata answers are a few kilobytes.
 MAX_CREDENTIAL_ANSWER_BYTES = 64 * 1024
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 2.0
+# Google's front ends close a kept-alive connection after some idle minutes, a load
+# balancer sooner; one idle longer than this is dropped rather than risked.
+IDLE_SECONDS = 30.0
+# The far end hung up before a byte of the answer came: on a kept-alive connection,
+# most likely it had closed the idle connection as the request went out.
+_CLOSED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 class OutboundError(Exception):
-    """A call that did not end in a whole answer; the message says why, never what was sent."""
+    """A call that did not end in a whole answer; the message says why, never what was sent.
+
+    ``cause`` names the kind of the underlying failure (``ConnectionRefusedError``), for
+    a log line: a class name, never a value.
+    """
+
+    def __init__(self, message: str, cause: str = "") -> None:
+        super().__init__(message)
+        self.cause = cause or type(self).__name__
 
 
 class Unreachable(OutboundError):
@@ -49,6 +70,10 @@ class Unreachable(OutboundError):
 
 class Broken(OutboundError):
     """The connection broke, or closed, before the whole answer came; a retry may pass."""
+
+
+class Closed(Broken):
+    """The far end closed the connection before a byte of the answer came."""
 
 
 class TimedOut(OutboundError):
@@ -65,6 +90,10 @@ class Unreadable(OutboundError):
 
 class NoCredentials(OutboundError):
     """Google credentials could not be found or refreshed."""
+
+
+class CredentialsTimedOut(NoCredentials, TimedOut):
+    """The deadline passed while Google credentials were found or refreshed."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +137,7 @@ class Authorization(Protocol):
 
 
 class Outbound:
-    """One upstream's connection pool; ``call`` returns a whole answer or raises OutboundError."""
+    """One upstream's connection pools; ``call`` returns a whole answer or raises OutboundError."""
 
     def __init__(
         self,
@@ -120,10 +149,12 @@ class Outbound:
     ) -> None:
         self._max_answer_bytes = max_answer_bytes
         self._connect_timeout_seconds = connect_timeout_seconds
+        self._max_connections = max_connections
         self._authorization = authorization
-        # Room for the upstream and, with credentials, the token and metadata servers.
-        self._pool = urllib3.PoolManager(num_pools=4, maxsize=max_connections, retries=False)
-        self._pool.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        # One pool per scheme, host and port: the upstream and, with credentials, the
+        # token and metadata servers.
+        self._pools: dict[tuple[str, str], _Pool] = {}
+        self._pools_lock = threading.Lock()
 
     def call(
         self,
@@ -133,13 +164,20 @@ class Outbound:
         deadline: float,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        repeatable: bool = False,
     ) -> Answer:
-        """Sends one request and reads its whole answer before ``deadline`` (time.monotonic)."""
-        sent_headers = dict(headers or {})
+        """Sends one request and reads its whole answer before ``deadline`` (time.monotonic).
+
+        A ``repeatable`` call is sent once more, on a new connection, when a kept-alive
+        one turns out to be closed before anything came back; any other is Closed then.
+        """
+        sent_headers = dict(headers) if headers else {}
         if self._authorization is not None:
             refresh = CredentialTransport(self, deadline)
             self._authorization.apply(sent_headers, method=method, url=url, refresh=refresh)
-        return self._send(method, url, body, sent_headers, deadline, self._max_answer_bytes)
+        return self._send(
+            method, url, body, sent_headers, deadline, self._max_answer_bytes, repeatable
+        )
 
     def _send(
         self,
@@ -149,121 +187,249 @@ class Outbound:
         headers: Mapping[str, str],
         deadline: float,
         max_answer_bytes: int,
+        repeatable: bool = False,
     ) -> Answer:
         """``call`` without credentials and with a cap of its own, as credentials are fetched."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimedOut("the deadline passed before the call")
-        timeout = urllib3.Timeout(
-            connect=min(self._connect_timeout_seconds, remaining), read=remaining
-        )
-        _deadline.value = deadline
-        try:
-            response = self._pool.request(
-                method,
-                url,
-                body=body,
-                headers=headers,
-                timeout=timeout,
-                preload_content=False,
-                # The body is read as sent: nothing asked for an encoding, and decoding
-                # would let a small compressed answer grow past the cap.
-                decode_content=False,
-                redirect=False,
-            )
-            data = _read_capped(response, max_answer_bytes)
-        except (ReadTimeoutError, TimeoutError) as error:
-            raise TimedOut("the answer did not arrive within the deadline") from error
-        except ConnectTimeoutError as error:  # NewConnectionError is one too
-            raise Unreachable(f"cannot connect ({type(error).__name__})") from error
-        except ProtocolError as error:
-            raise Broken("the connection broke before the whole answer came") from error
-        except HTTPError as error:
-            raise Broken(f"the call failed ({type(error).__name__})") from error
-        finally:
-            _deadline.value = None
-        return Answer(response.status, response.headers, data)
+        pool, target = self._pool_for(url)
+        for attempt in (1, 2):
+            if deadline - time.monotonic() <= 0:
+                raise TimedOut("the deadline passed before the call")
+            connection = pool.get()
+            reused = connection.sock is not None
+            connection.deadline = deadline
+            try:
+                answer = _exchange(connection, method, target, body, headers, max_answer_bytes)
+            except Closed:
+                connection.close()
+                if reused and repeatable and attempt == 1:
+                    continue
+                raise
+            except BaseException:
+                connection.close()  # the unread rest must not reach the next call
+                raise
+            pool.put(connection)
+            return answer
+        raise AssertionError("unreachable")
+
+    def _pool_for(self, url: str) -> tuple[_Pool, str]:
+        scheme, _, rest = url.partition("://")
+        authority, slash, path = rest.partition("/")
+        target = slash + path or "/"
+        key = (scheme, authority)
+        pool = self._pools.get(key)
+        if pool is None:
+            with self._pools_lock:
+                pool = self._pools.get(key) or self._new_pool(url)
+                self._pools[key] = pool
+        return pool, target
+
+    def _new_pool(self, url: str) -> _Pool:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise Unreachable("not an http or https URL", "InvalidURL")
+        host, port = parts.hostname, parts.port
+        timeout = self._connect_timeout_seconds
+        if parts.scheme == "https":
+            # One context per upstream: building one loads the system's CA certificates.
+            context = ssl.create_default_context()
+
+            def connect() -> _Connection:
+                return _TlsConnection(
+                    host, port or 443, connect_timeout_seconds=timeout, context=context
+                )
+
+        else:
+
+            def connect() -> _Connection:
+                return _Connection(host, port or 80, connect_timeout_seconds=timeout)
+
+        return _Pool(connect, self._max_connections)
 
 
-def _read_capped(response: urllib3.BaseHTTPResponse, limit_bytes: int) -> bytes:
-    """The whole body, refused once over ``limit_bytes``; the deadline is the socket's."""
-    chunks: list[bytes] = []
-    received = 0
+def _exchange(
+    connection: _Connection,
+    method: str,
+    target: str,
+    body: bytes | None,
+    headers: Mapping[str, str],
+    limit_bytes: int,
+) -> Answer:
+    """One request and its whole answer on ``connection``; raises OutboundError."""
+    if connection.sock is None:
+        connection.open()
+    started_answer = False
     try:
-        declared = response.headers.get("Content-Length", "")
+        connection.request(method, target, body=body, headers=headers)
+        response = connection.getresponse()
+        started_answer = True
+        declared = response.getheader("Content-Length", "")
         if declared.isascii() and declared.isdecimal() and int(declared) > limit_bytes:
             raise TooLarge(f"the answer is declared larger than {limit_bytes} bytes")
-        while chunk := response.read1(limit_bytes + 1 - received):
-            received += len(chunk)
-            if received > limit_bytes:
-                raise TooLarge(f"the answer is larger than {limit_bytes} bytes")
-            chunks.append(chunk)
-    except BaseException:
-        response.close()  # the unread rest must not reach the next call on this connection
-        raise
-    finally:
-        response.release_conn()
-    return b"".join(chunks)
+        # Read as sent: nothing asked for an encoding, so nothing is decoded either. A
+        # length http.client goes by (not one beside chunks) is read whole; anything
+        # else only up to one byte past the cap.
+        known = response.length is not None and response.length <= limit_bytes
+        data = response.read() if known else response.read(limit_bytes + 1)
+    except TimeoutError as error:
+        raise TimedOut("the answer did not arrive within the deadline") from error
+    except _CLOSED as error:
+        if started_answer:
+            raise Broken("the connection broke before the whole answer came") from error
+        raise Closed("the far end closed the connection", type(error).__name__) from error
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        # ValueError: http.client's answer to a chunk size that is not a number.
+        name = type(error).__name__
+        raise Broken(f"the call failed ({name})", name) from error
+    if len(data) > limit_bytes:
+        raise TooLarge(f"the answer is larger than {limit_bytes} bytes")
+    if response.will_close or not response.isclosed():
+        connection.reusable = False
+    return Answer(response.status, cast(Mapping[str, str], response.headers), data)
 
 
-# The deadline of the call the current thread is making, for the socket reads below.
-_deadline = threading.local()
+class _DeadlineSocket:
+    """A connected socket whose every read and write waits only until its connection's deadline.
 
+    Like a socket, it stays open while a file made from it is open: http.client closes
+    the connection of a ``Connection: close`` answer before reading its body.
+    """
 
-class _DeadlineReader(io.RawIOBase):
-    """The socket as http.client reads it, every read waiting at most until the deadline."""
-
-    def __init__(self, raw: io.RawIOBase, sock: socket.socket, deadline: float) -> None:
-        super().__init__()
-        self._raw = raw
+    def __init__(self, sock: socket.socket, connection: _Connection) -> None:
         self._sock = sock
-        self._deadline = deadline
+        self._connection = connection
+        self._files = 0
+        self._closed = False
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int | None:
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
+    def _arm(self) -> None:
+        left = self._connection.deadline - time.monotonic()
+        if left <= 0:
             raise TimeoutError("the deadline passed")
-        self._sock.settimeout(remaining)
-        return self._raw.readinto(buffer)
+        self._sock.settimeout(left)
+
+    def sendall(self, data: bytes) -> None:
+        self._arm()
+        self._sock.sendall(data)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0) -> int:
+        self._arm()
+        return self._sock.recv_into(buffer, nbytes)
+
+    def makefile(self, mode: str = "rb", *args: object, **kwargs: object) -> io.BufferedReader:
+        # http.client reads the answer through this file: every read comes back here.
+        self._files += 1
+        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
+
+    def _decref_socketios(self) -> None:
+        """SocketIO calls this as its file closes."""
+        self._files -= 1
+        if self._closed and self._files <= 0:
+            self._sock.close()
+
+    def dropped(self) -> bool:
+        """Whether an idle connection has something to read: the far end's close, or junk."""
+        try:
+            readable, _, _ = select.select([self._sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
 
     def close(self) -> None:
-        if not self.closed:
-            self._raw.close()  # releases the socket file's hold on the socket
-        super().close()
+        self._closed = True
+        if self._files <= 0:
+            self._sock.close()
 
 
-class _DeadlineResponse(http.client.HTTPResponse):
-    """http.client's response, reading its head and body through a _DeadlineReader."""
+class _Connection(http.client.HTTPConnection):
+    """A connection whose connect waits at most its connect timeout and what is left of
+    ``deadline``; its socket then waits per read and write only until the deadline."""
+
+    deadline = 0.0
+    reusable = True
 
     def __init__(
-        self, sock: socket.socket, debuglevel: int = 0, method: str | None = None, url: Any = None
+        self, host: str, port: int, *, connect_timeout_seconds: float, **tls: ssl.SSLContext
     ) -> None:
-        super().__init__(sock, debuglevel, method, url)
-        deadline = getattr(_deadline, "value", None)
-        if deadline is not None:
-            # detach, not close: the socket file keeps the socket open while it is read,
-            # even after http.client closes its connection (a "Connection: close" answer).
-            raw = self.fp.detach()
-            self.fp = io.BufferedReader(_DeadlineReader(raw, sock, deadline))
+        super().__init__(host, port, **tls)  # type: ignore[arg-type]  # context, over TLS
+        self._connect_timeout_seconds = connect_timeout_seconds
+
+    def open(self) -> None:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimedOut("the deadline passed before the call")
+        self.timeout = min(self._connect_timeout_seconds, left)
+        try:
+            self.connect()
+        except OSError as error:  # refused, unresolvable, timed out, TLS refused
+            self.close()
+            name = type(error).__name__
+            raise Unreachable(f"cannot connect ({name})", name) from error
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self)
+
+    def dropped(self) -> bool:
+        return not isinstance(self.sock, _DeadlineSocket) or self.sock.dropped()
 
 
-class _HTTPConnection(HTTPConnection):
-    response_class = _DeadlineResponse
+class _TlsConnection(_Connection, http.client.HTTPSConnection):
+    """The same over TLS (every Google API); the handshake is part of the connect."""
 
 
-class _HTTPSConnection(HTTPSConnection):
-    response_class = _DeadlineResponse
+class _Pool:
+    """One host's idle kept-alive connections, the most recent first.
+
+    A forked worker starts empty: the parent's sockets are not its own to use.
+    """
+
+    def __init__(self, connect: Any, max_idle: int) -> None:
+        self._connect = connect
+        self._max_idle = max_idle
+        self._idle: list[tuple[float, _Connection]] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        _POOLS.add(self)
+
+    def forget(self) -> None:
+        """In a forked child: a fresh lock (another thread may have held it), no sockets."""
+        self._lock = threading.Lock()
+        self._idle = []  # dropped, not closed: the parent may still use them
+        self._pid = os.getpid()
+
+    def get(self) -> _Connection:
+        now = time.monotonic()
+        while True:
+            with self._lock:
+                if self._pid != os.getpid():  # forked without the hook below (os.fork only)
+                    self._idle = []
+                    self._pid = os.getpid()
+                if not self._idle:
+                    break
+                since, connection = self._idle.pop()
+            if now - since < IDLE_SECONDS and not connection.dropped():
+                return connection
+            connection.close()
+        connection = self._connect()
+        return cast(_Connection, connection)
+
+    def put(self, connection: _Connection) -> None:
+        if connection.reusable and connection.sock is not None:
+            with self._lock:
+                if self._pid == os.getpid() and len(self._idle) < self._max_idle:
+                    self._idle.append((time.monotonic(), connection))
+                    return
+        connection.close()
 
 
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
+_POOLS: weakref.WeakSet[_Pool] = weakref.WeakSet()
 
 
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
+def _forget_pools_in_child() -> None:
+    for pool in list(_POOLS):
+        pool.forget()
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
 class CredentialTransport:
@@ -331,7 +497,7 @@ class GoogleCredentials:
         self, headers: dict[str, str], *, method: str, url: str, refresh: CredentialTransport
     ) -> None:
         if not self._lock.acquire(timeout=max(0.0, refresh.deadline - time.monotonic())):
-            raise TimedOut("the deadline passed while waiting for Google credentials")
+            raise CredentialsTimedOut("the deadline passed while waiting for Google credentials")
         try:
             if self._credentials is None:
                 # Imported here: only upstreams that need credentials load google-auth.
@@ -342,10 +508,14 @@ class GoogleCredentials:
                     request=refresh,  # type: ignore[arg-type]  # google-auth's Request, in kind
                 )
             self._credentials.before_request(refresh, method, url, headers)
+        except TimedOut as error:
+            message = "the deadline passed while refreshing Google credentials"
+            raise CredentialsTimedOut(message) from error
         except OutboundError:
             raise
         except Exception as error:  # noqa: BLE001 - google-auth raises many kinds
-            raise NoCredentials(f"no usable Google credentials ({type(error).__name__})") from None
+            name = type(error).__name__
+            raise NoCredentials(f"no usable Google credentials ({name})", name) from None
         finally:
             self._lock.release()
 

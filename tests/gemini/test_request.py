@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tokenvend.gemini.request import build_token_request
+from tokenvend.gemini.request import TokenRequestTemplate, build_token_request, encode_body
 from tokenvend.jsonvalues import freeze
 from tokenvend.policy.fields import in_wire_order
 from tokenvend.policy.loader import load_policy
@@ -215,3 +215,30 @@ def test_newest_setup_fields_follow_proactivity_in_the_sdks_order() -> None:
         "model,proactivity.proactiveVideo,historyConfig.initialHistoryInClientContent,"
         "avatarConfig.avatarName,safetySettings,labels.team"
     )
+
+
+POLICY_FILES = sorted(EXAMPLES.glob("*.yaml")) + sorted(
+    (EXAMPLES.parents[1] / "policies").glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", POLICY_FILES, ids=[path.stem for path in POLICY_FILES])
+def test_the_template_compiled_at_cold_start_sends_the_same_bytes_as_a_fresh_build(
+    path: Path,
+) -> None:
+    policy = load_policy(path)
+    template = TokenRequestTemplate(policy.token, policy.live)
+    for now in (NOW, NOW + timedelta(days=400, seconds=7)):
+        fresh = build_token_request(policy.token, policy.live, now)
+        encoded = template.encode(now)
+        assert encoded.payload == encode_body(fresh)
+        assert (encoded.expire_time, encoded.new_session_expire_time) == (
+            fresh["expireTime"],
+            fresh["newSessionExpireTime"],
+        )
+
+
+def test_a_policy_value_that_is_not_json_is_refused_when_the_template_is_compiled() -> None:
+    live = LiveConstraints(model="m", config=freeze({"temperature": float("nan")}), lock=CONFIGURED)
+    with pytest.raises(ValueError, match="JSON compliant"):
+        TokenRequestTemplate(TokenRules(1, 60, 60), live)

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.fakes.server import LoopbackServer, QuietHandler
 from tests.quotas.fake_firestore import FakeFirestore
 from tokenvend.errors import QuotaStoreUnavailable
-from tokenvend.quotas.credentials import GoogleAuthorizer
-from tokenvend.quotas.firestore import FirestoreStore
+from tokenvend.outbound import GoogleCredentials
+from tokenvend.quotas.firestore import SCOPE, FirestoreStore
 from tokenvend.quotas.transport import FirestoreTransport
 
 
@@ -77,7 +77,9 @@ def token_endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 def store_on(fake: FakeFirestore, deadline_seconds: float = 5.0) -> FirestoreStore:
     transport = FirestoreTransport(
-        f"{fake.url}/v1", deadline_seconds=deadline_seconds, authorizer=GoogleAuthorizer()
+        f"{fake.url}/v1",
+        deadline_seconds=deadline_seconds,
+        authorization=GoogleCredentials([SCOPE]),
     )
     return FirestoreStore(transport, project="demo-tokenvend", database="(default)")
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.fakes.server import LoopbackServer, QuietHandler
 from tokenvend.errors import QuotaStoreUnavailable
+from tokenvend.outbound import EmulatorCredentials
 from tokenvend.quotas.transport import MAX_ANSWER_BYTES, FirestoreTransport
 
 DEADLINE_SECONDS = 0.5
@@ -82,7 +83,7 @@ def server() -> Iterator[ScriptedServer]:
 
 def transport_for(server: ScriptedServer) -> FirestoreTransport:
     return FirestoreTransport(
-        f"{server.url}/v1", deadline_seconds=DEADLINE_SECONDS, authorizer=lambda _d: "Bearer x"
+        f"{server.url}/v1", deadline_seconds=DEADLINE_SECONDS, authorization=EmulatorCredentials()
     )
 
 
@@ -177,7 +178,7 @@ def test_an_unreachable_store_fails_at_once_and_is_not_busy() -> None:
     with ScriptedServer() as closed:
         url = closed.url
     transport = FirestoreTransport(
-        f"{url}/v1", deadline_seconds=DEADLINE_SECONDS, authorizer=lambda _d: "Bearer x"
+        f"{url}/v1", deadline_seconds=DEADLINE_SECONDS, authorization=EmulatorCredentials()
     )
     failure, _ = timed_failure(lambda: transport.call("GET", "x", repeatable=True))
     assert failure.detail == "Firestore unreachable: ConnectionRefusedError"

@@ -8,7 +8,6 @@ retried, because the first request may still mint a token.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Mapping
@@ -24,7 +23,7 @@ from tokenvend.errors import (
     Unavailable,
 )
 from tokenvend.gemini.api_key import usable_as_api_key
-from tokenvend.gemini.request import auth_tokens_url
+from tokenvend.gemini.request import auth_tokens_url, encode_body
 from tokenvend.logs import StructuredLog
 from tokenvend.outbound import (
     Answer,
@@ -57,8 +56,9 @@ class MintedToken:
 class TokenMinter(Protocol):
     """The one call to Gemini a token costs, as the vendor sees it."""
 
-    def mint(self, api_key: str, body: Mapping[str, Any]) -> MintedToken:
-        """POST ``body`` to ``auth_tokens``; raises a TokenvendError on any failure."""
+    def mint(self, api_key: str, body: Mapping[str, Any] | bytes) -> MintedToken:
+        """POST ``body`` (or its bytes, already encoded) to ``auth_tokens``; raises a
+        TokenvendError on any failure."""
         ...
 
 
@@ -105,7 +105,7 @@ class GeminiTokenMinter:
             max_connections=32,
         )
 
-    def mint(self, api_key: str, body: Mapping[str, Any]) -> MintedToken:
+    def mint(self, api_key: str, body: Mapping[str, Any] | bytes) -> MintedToken:
         if not usable_as_api_key(api_key):
             # http.client would refuse the header with the key in its message, and that
             # message would reach the log as a stack trace.
@@ -115,10 +115,7 @@ class GeminiTokenMinter:
                 "(line breaks, spaces or non-ASCII)",
             )
             raise Unavailable(reason=reasons.API_KEY_MALFORMED)
-        # allow_nan=False: NaN is not JSON, and Gemini would refuse every request.
-        payload = json.dumps(
-            body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        ).encode()
+        payload = body if isinstance(body, bytes) else encode_body(body)
         headers = {"x-goog-api-key": api_key, "Content-Type": "application/json"}
         started = time.monotonic()
         deadline = started + self._deadline_seconds

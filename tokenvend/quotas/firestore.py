@@ -5,7 +5,8 @@
 values. A commit is atomic, and an increment has no read that a concurrent write could
 invalidate, so contention never makes it retry. ``counts`` is one
 ``documents:batchGet``; the kill switch is one document read or patch. The HTTP is
-``FirestoreTransport``'s: one total deadline and a size cap per call.
+``FirestoreTransport``'s: one total deadline and a size cap per call, and the
+function's own Google credentials (found on first use, refreshed inside a call's deadline).
 
 Every answer is untrusted input. Anything not of the exact shape expected (a list for
 an object, ``booleanValue: "false"``, a missing result, nesting past the parser) is
@@ -20,13 +21,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tokenvend.errors import ConfigurationError, QuotaStoreUnavailable
-from tokenvend.quotas.credentials import GoogleAuthorizer
+from tokenvend.outbound import EmulatorCredentials, GoogleCredentials
 from tokenvend.quotas.store import COUNTERS, PROFILES, Change
 from tokenvend.quotas.transport import FirestoreTransport
 from tokenvend.settings import Settings, env_name
 
 PRODUCTION_URL = "https://firestore.googleapis.com/v1"
 EMULATOR_PROJECT = "demo-tokenvend"
+SCOPE = "https://www.googleapis.com/auth/datastore"
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
 _STATUS = re.compile(r"[A-Z_]{1,40}")
 # What Firestore answers when a document is written faster than it sustains: ABORTED
@@ -170,7 +172,7 @@ def firestore_store(settings: Settings) -> FirestoreStore:
         transport = FirestoreTransport(
             f"http://{emulator}/v1",
             deadline_seconds=deadline,
-            authorizer=lambda _deadline: "Bearer owner",
+            authorization=EmulatorCredentials(),
         )
         project = settings.google_cloud_project or EMULATOR_PROJECT
     else:
@@ -180,7 +182,7 @@ def firestore_store(settings: Settings) -> FirestoreStore:
                 f"of the Firestore database) or {env_name('firestore_emulator_host')}"
             )
         transport = FirestoreTransport(
-            PRODUCTION_URL, deadline_seconds=deadline, authorizer=GoogleAuthorizer()
+            PRODUCTION_URL, deadline_seconds=deadline, authorization=GoogleCredentials([SCOPE])
         )
         project = settings.google_cloud_project
     return FirestoreStore(transport, project=project, database=settings.firestore_database)
