@@ -4,6 +4,7 @@
 
 CHROMIUM ?= /usr/bin/chromium
 WEB := examples/web
+CLIENT := client-js
 NODE_CLIENT := examples/node
 E2E := tests/e2e
 WEB_PORT ?= 8000
@@ -11,10 +12,9 @@ WEB_PORT ?= 8000
 .PHONY: e2e example-web openapi-check smoke
 
 E2E_DEPS := $(WEB)/dist/app.js $(E2E)/node_modules/.package-lock.json \
-  $(NODE_CLIENT)/node_modules/.package-lock.json
-e2e: chromium-available $(VENV)/.installed $(E2E_DEPS)  ## the voice page in headless Chromium and the Node.js client, against local fakes
-	cd $(WEB) && node --test test/
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(E2E)/e2e_browser.py $(E2E)/e2e_voice.py -p no:cacheprovider
+  $(NODE_CLIENT)/node_modules/.package-lock.json $(CLIENT)/node_modules/.package-lock.json
+e2e: chromium-available $(VENV)/.installed $(E2E_DEPS)  ## the voice page in headless Chromium, the client package and the Node.js client, against local fakes
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(E2E)/e2e_browser.py $(E2E)/e2e_voice.py $(E2E)/e2e_client.py -p no:cacheprovider
 	@echo "Screenshots, voice-session.json, the function's log and what the fakes recorded: $(E2E)/output/"
 
 example-web: $(WEB)/dist/app.js  ## serve the example page on http://localhost:$(WEB_PORT) (with `make run` beside it)
@@ -27,8 +27,14 @@ openapi-check: $(VENV)/.installed  ## openapi.yaml is valid and the real respons
 smoke: $(VENV)/.installed  ## after deploying: does Gemini hold a locked session, at setup and after it? MODEL=... (needs GEMINI_API_KEY; never in CI)
 	$(PY) tools/smoke.py $(if $(MODEL),--model $(MODEL))
 
-$(WEB)/dist/app.js: $(WEB)/node_modules/.package-lock.json $(WEB)/src/*.js $(WEB)/package.json
+$(WEB)/dist/app.js: $(WEB)/node_modules/.package-lock.json $(CLIENT)/node_modules/.package-lock.json \
+  $(WEB)/src/*.js $(CLIENT)/src/*.js $(WEB)/package.json
 	cd $(WEB) && npm run --silent build
+
+# The client package's own dependencies (@google/genai), which the page's bundle and
+# every recipe resolve through their link to it.
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json | npm-available
+	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json | npm-available
 	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error

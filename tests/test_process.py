@@ -13,6 +13,7 @@ from tests.conftest import ALLOWED_ORIGIN, API_KEY, SECRET
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.secret_manager import FakeSecretManager
 from tests.process import FunctionProcess
+from tokenvend.app import EXIT_CONFIGURATION
 
 pytestmark = pytest.mark.process
 
@@ -74,5 +75,20 @@ def test_real_process_with_an_invalid_policy_refuses_to_start_naming_file_and_fi
     (tmp_path / "broken.yaml").write_text(text.replace("lock: all", "lock: most"), encoding="utf-8")
     environment = {"TOKENVEND_PROFILE": "broken", "TOKENVEND_POLICY_DIR": str(tmp_path)}
     with FunctionProcess(environment) as function:
-        assert function.wait_for_exit() != 0
+        assert function.wait_for_exit() == EXIT_CONFIGURATION
     assert "broken.yaml" in function.output and "live.lock" in function.output
+    # The one CRITICAL line is all it prints: no traceback through functions-framework.
+    assert "Traceback" not in function.output
+    [line] = function.lines
+    entry = json.loads(line)
+    assert entry["severity"] == "CRITICAL"
+    assert entry["message"].startswith("tokenvend cannot start: ")
+
+
+def test_real_process_with_a_bad_setting_prints_one_line_and_no_traceback() -> None:
+    environment = {"TOKENVEND_PROFILE": "voice-assistant", "TOKENVEND_POLICY_DIR": "no/such/dir"}
+    with FunctionProcess(environment) as function:
+        assert function.wait_for_exit() == EXIT_CONFIGURATION
+    assert "Traceback" not in function.output
+    [line] = function.lines
+    assert "tokenvend cannot start: " in json.loads(line)["message"]

@@ -25,15 +25,26 @@ from tokenvend.vendor import TokenVendor
 from tokenvend.web.cors import Cors
 from tokenvend.web.endpoint import Endpoint
 
+# The exit status of an instance that cannot start because of its configuration.
+EXIT_CONFIGURATION = 78  # EX_CONFIG of sysexits.h
+
 
 def endpoint_from_environment(environ: Mapping[str, str] = os.environ) -> Endpoint:
-    """The endpoint ``main.py`` serves: settings from the environment, the system clock."""
+    """The endpoint ``main.py`` serves: settings from the environment, the system clock.
+
+    A bad setting or policy ends the process after its one CRITICAL line: the message
+    says what to fix, and a traceback through functions-framework's loader would only
+    bury it (locally and in Cloud Run's log alike).
+    """
     try:
         settings = Settings.from_environ(environ)
     except ConfigurationError as error:
         StructuredLog().emit("CRITICAL", f"tokenvend cannot start: {error}")
-        raise
-    return build_endpoint(settings, SystemClock())
+        raise SystemExit(EXIT_CONFIGURATION) from None
+    try:
+        return build_endpoint(settings, SystemClock())
+    except ConfigurationError:
+        raise SystemExit(EXIT_CONFIGURATION) from None
 
 
 def build_endpoint(

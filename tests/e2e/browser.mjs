@@ -9,8 +9,10 @@
 //
 // A "text" visit types a prompt and waits for the reply; a "voice" visit presses Start,
 // lets the fake microphone talk, waits until the conversation has been resumed twice
-// (after the Live stand-in's goAway, and after it drops the connection), and presses
-// Stop. Every wait is for something the page shows.
+// (after the Live stand-in's goAway, and after it drops the connection), presses Stop
+// and opens the developer details. Every wait is for something the page shows; a
+// screenshot is taken in each state the visit names (idle, listening, speaking,
+// resumed, stopped, developer, done).
 import { chromium } from 'playwright-core';
 
 const ERROR = 'main[data-state="error"]';
@@ -58,6 +60,7 @@ async function run(visit) {
   };
   try {
     await page.goto(visit.url, { waitUntil: 'load', timeout: 15_000 });
+    await screenshot('idle');
     await (visit.kind === 'voice' ? talk(page, screenshot) : type(page, visit.prompt));
   } catch (error) {
     seen.pageErrors.push(`driver: ${error.message}`);
@@ -79,6 +82,8 @@ async function talk(page, screenshot) {
   await page.waitForSelector(`main[data-state="listening"], ${ERROR}`, { timeout: 20_000 });
   await page.waitForFunction(() => Number(document.getElementById('chunks-sent').textContent) > 0);
   await screenshot('listening');
+  await page.waitForSelector(`main[data-state="speaking"], ${ERROR}`, { timeout: 20_000 });
+  await screenshot('speaking');
   // The stand-in answers and sends goAway; the page resumes, gets an interrupted turn,
   // loses the connection without warning, resumes again and gets a third turn.
   const resumed = 'main[data-resumed="2"][data-turns="3"][data-state="listening"]';
@@ -86,6 +91,9 @@ async function talk(page, screenshot) {
   await screenshot('resumed');
   await page.click('#talk');
   await page.waitForSelector(`main[data-state="stopped"], ${ERROR}`, { timeout: 10_000 });
+  await screenshot('stopped');
+  await page.click('#developer summary');
+  await screenshot('developer');
 }
 
 function watch(page) {
@@ -127,7 +135,12 @@ async function read(page) {
     transcript: await page.$$eval('#transcript li', (items) =>
       items.map((item) => ({ who: item.className, text: item.textContent })),
     ),
-    tokenVisible: await page.isVisible('#token'),
+    tokenShown: await page.$eval('#token', (element) => !element.hidden),
+    developerOpen: await page.$eval('#developer', (element) => element.open),
+    problemVisible: await page.isVisible('#problem'),
+    problem: await text('#problem-text'),
+    retryVisible: await page.isVisible('#retry'),
+    prompt: await page.inputValue('#prompt'),
     tokenExpires: await text('#token-expires'),
     tokenUses: await text('#token-uses'),
     tokenModel: await text('#token-model'),
