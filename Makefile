@@ -54,4 +54,4 @@ include $(sort $(wildcard make/*.mk))
 
 clean:  ## remove the virtual environments and caches
 	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .hypothesis .tfplan
-	rm -rf client-js/node_modules examples/web/node_modules examples/web/dist examples/node/node_modules tests/e2e/node_modules tests/e2e/output
+	rm -rf client-js/node_modules recipes/node_modules recipes/vite/dist examples/web/node_modules examples/web/dist examples/node/node_modules tests/e2e/node_modules tests/e2e/output
