@@ -61,7 +61,7 @@ async function run(visit) {
   try {
     await page.goto(visit.url, { waitUntil: 'load', timeout: 15_000 });
     await screenshot('idle');
-    await (visit.kind === 'voice' ? talk(page, screenshot) : type(page, visit.prompt));
+    await (visit.kind === 'voice' ? talk(page, screenshot) : type(page, visit.prompt, visit.retry));
   } catch (error) {
     seen.pageErrors.push(`driver: ${error.message}`);
   }
@@ -71,10 +71,14 @@ async function run(visit) {
   return { ...seen, ...shown };
 }
 
-async function type(page, prompt) {
+async function type(page, prompt, retry) {
   await page.fill('#prompt', prompt);
   await page.click('button[name="send"]');
   await page.waitForSelector(`main[data-turns="1"][data-state="ready"], ${ERROR}`, { timeout: 20_000 });
+  if (!retry || !(await page.$(ERROR))) return;
+  // "Try again" repeats what failed: a second token request, and the same clear error.
+  await page.click('#retry');
+  await page.waitForSelector('main[data-errors="2"]', { timeout: 20_000 });
 }
 
 async function talk(page, screenshot) {
@@ -82,11 +86,13 @@ async function talk(page, screenshot) {
   await page.waitForSelector(`main[data-state="listening"], ${ERROR}`, { timeout: 20_000 });
   await page.waitForFunction(() => Number(document.getElementById('chunks-sent').textContent) > 0);
   await screenshot('listening');
-  await page.waitForSelector(`main[data-state="speaking"], ${ERROR}`, { timeout: 20_000 });
-  await screenshot('speaking');
   // The stand-in answers and sends goAway; the page resumes, gets an interrupted turn,
   // loses the connection without warning, resumes again and gets a third turn.
   const resumed = 'main[data-resumed="2"][data-turns="3"][data-state="listening"]';
+  // Speaking lasts as long as a reply plays (half a second and more); should the driver
+  // not see it, the end of the script ends this wait too, rather than a timeout.
+  await page.waitForSelector(`main[data-state="speaking"], ${resumed}, ${ERROR}`, { timeout: 30_000 });
+  await screenshot('speaking');
   await page.waitForSelector(`${resumed}, ${ERROR}`, { timeout: 30_000 });
   await screenshot('resumed');
   await page.click('#talk');
@@ -130,6 +136,7 @@ async function read(page) {
   return {
     state: await page.getAttribute('main', 'data-state'),
     resumed: Number((await page.getAttribute('main', 'data-resumed')) ?? 0),
+    errors: Number((await page.getAttribute('main', 'data-errors')) ?? 0),
     tokensReceived: Number((await page.getAttribute('main', 'data-tokens')) ?? 0),
     status: await text('#status'),
     transcript: await page.$$eval('#transcript li', (items) =>

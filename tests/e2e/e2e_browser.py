@@ -93,9 +93,12 @@ def test_page_shows_the_typed_turn_the_spoken_reply_as_text_and_the_token(
 
 def test_page_on_an_unlisted_origin_gets_no_token_and_says_why(journey: Journey) -> None:
     page = journey.unlisted
+    # Once on Send, once more on "Try again": refused both times, before any POST.
     assert requests_from(journey, journey.unlisted_origin) == [
-        ("OPTIONS", 403, "origin_not_allowed")
+        ("OPTIONS", 403, "origin_not_allowed"),
+        ("OPTIONS", 403, "origin_not_allowed"),
     ]
+    assert page["errors"] == 2
     assert page["state"] == "error"
     assert page["status"] == "Not connected."
     assert page["problemVisible"] and page["retryVisible"]
@@ -104,7 +107,8 @@ def test_page_on_an_unlisted_origin_gets_no_token_and_says_why(journey: Journey)
     assert not page["tokenShown"]
     assert page["websockets"] == []
     assert [(failed["method"], failed["url"]) for failed in page["failedRequests"]] == [
-        ("POST", journey.function_url)
+        ("POST", journey.function_url),
+        ("POST", journey.function_url),
     ]
     assert journey.minted_before_node == 1 + journey.voice_record["tokens_minted"]
 

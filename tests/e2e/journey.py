@@ -202,6 +202,7 @@ def _text_visit(name: str, site: StaticSite) -> dict[str, Any]:
         "url": f"{site.origin}/",
         "prompt": PROMPT,
         "screenshots": screenshots,
+        "retry": name == "unlisted",
     }
 
 

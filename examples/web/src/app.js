@@ -79,6 +79,7 @@ voice.addEventListener('note', ({ detail }) => note(detail.text));
 voice.addEventListener('error', ({ detail: { error } }) => showProblem(error));
 
 function showProblem(error) {
+  main.dataset.errors = String(Number(main.dataset.errors ?? 0) + 1);
   $('problem-text').textContent = error.message;
   $('problem').hidden = false;
   $('level').style.width = '0';
