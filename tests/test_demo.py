@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ def demo() -> Iterator[tuple[str, list[str]]]:
     try:
         yield lines[0], lines
     finally:
-        process.send_signal(signal.SIGINT)
+        process.terminate()  # the demo stops its function process and servers, as on Ctrl-C
         assert process.wait(timeout=30) == 0
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import TracebackType
 
 from tokenvend.callers.build import caller_check_for
 from tokenvend.clock import Clock, SystemClock
@@ -25,26 +27,39 @@ from tokenvend.vendor import TokenVendor
 from tokenvend.web.cors import Cors
 from tokenvend.web.endpoint import Endpoint
 
-# The exit status of an instance that cannot start because of its configuration.
-EXIT_CONFIGURATION = 78  # EX_CONFIG of sysexits.h
-
 
 def endpoint_from_environment(environ: Mapping[str, str] = os.environ) -> Endpoint:
     """The endpoint ``main.py`` serves: settings from the environment, the system clock.
 
-    A bad setting or policy ends the process after its one CRITICAL line: the message
-    says what to fix, and a traceback through functions-framework's loader would only
-    bury it (locally and in Cloud Run's log alike).
+    A bad setting or policy raises after its one CRITICAL line, which says what to fix;
+    if that ends the process (it does at cold start), no traceback through
+    functions-framework's loader follows it to bury the message.
     """
     try:
         settings = Settings.from_environ(environ)
     except ConfigurationError as error:
         StructuredLog().emit("CRITICAL", f"tokenvend cannot start: {error}")
-        raise SystemExit(EXIT_CONFIGURATION) from None
+        _without_traceback(error)
+        raise
     try:
         return build_endpoint(settings, SystemClock())
-    except ConfigurationError:
-        raise SystemExit(EXIT_CONFIGURATION) from None
+    except ConfigurationError as error:
+        _without_traceback(error)
+        raise
+
+
+def _without_traceback(error: ConfigurationError) -> None:
+    """Should ``error`` reach the top of the process, exit (status 1) without printing it.
+
+    Every other uncaught exception still goes to the previous hook, traceback and all.
+    """
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if value is not error:
+            previous(kind, value, tb)
+
+    sys.excepthook = hook
 
 
 def build_endpoint(

@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="the page's port")
     args = parser.parse_args(argv)
-    # A terminated demo stops its function process too, as Ctrl-C does.
+    # A terminated demo stops its function process too, as Ctrl-C does (also when started
+    # from a shell that had SIGINT ignored).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     gemini = FakeGemini()
     live = FakeLive(
         token_is_valid=lambda token: token in gemini.minted,
