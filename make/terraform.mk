@@ -96,8 +96,8 @@ tf-preflight: tf-terraform-present $(VENV)/.installed
 
 # plan and deploy check only what they deploy: the policies in policies/ (or the
 # environment's).
-plan: tf-preflight  ## show what deploy would change in Google Cloud (validates --strict first, STRICT=0 to skip; needs gcloud credentials and terraform/terraform.tfvars; ENV=name for an environment)
+plan: tf-preflight  ## show what deploy would change in Google Cloud (validates --strict first, STRICT=0 lets warnings through; needs gcloud credentials and terraform/terraform.tfvars; ENV=name for an environment)
 	TF_VAR_build_python=$(abspath $(PY)) terraform -chdir=$(TF_ROOT) plan -input=false
 
-deploy: tf-preflight  ## create or update every function in policies/ (validates --strict first, STRICT=0 to skip; asks before changing anything; TF_APPLY_FLAGS=-auto-approve to skip; ENV=name for an environment)
+deploy: tf-preflight  ## create or update every function in policies/ (validates --strict first, STRICT=0 lets warnings through; asks before changing anything; TF_APPLY_FLAGS=-auto-approve to skip; ENV=name for an environment)
 	TF_VAR_build_python=$(abspath $(PY)) terraform -chdir=$(TF_ROOT) apply -input=false $(TF_APPLY_FLAGS)
