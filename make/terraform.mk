@@ -76,7 +76,11 @@ tf-preflight: tf-terraform-present $(VENV)/.installed
 	@test -d $(TF_ROOT) || { \
 	  echo "No environment $(ENV): copy $(TF_DIR)/environments/example to $(TF_ROOT) (terraform/environments/README.md)."; \
 	  exit 1; }
-	$(PY) -m tokenvend validate $(TF_POLICIES)
+	@# Strict: a warning (localhost origins, anonymous callers without App Check) stops
+	@# the deploy. STRICT=0 deploys anyway, after printing the warnings.
+	$(PY) -m tokenvend validate $(if $(filter 0,$(STRICT)),,--strict) $(TF_POLICIES) || { \
+	  echo "Refused before deploying: fix the warnings above, or run again with STRICT=0 to deploy with them."; \
+	  exit 1; }
 	@test -f $(TF_VARS) || { \
 	  echo "Missing $(TF_VARS): copy $(TF_ROOT)/terraform.tfvars.example to $(TF_VARS) and set project_id and region."; \
 	  exit 1; }
@@ -92,8 +96,8 @@ tf-preflight: tf-terraform-present $(VENV)/.installed
 
 # plan and deploy check only what they deploy: the policies in policies/ (or the
 # environment's).
-plan: tf-preflight  ## show what deploy would change in Google Cloud (needs gcloud credentials and terraform/terraform.tfvars; ENV=name for an environment)
+plan: tf-preflight  ## show what deploy would change in Google Cloud (validates --strict first, STRICT=0 lets warnings through; needs gcloud credentials and terraform/terraform.tfvars; ENV=name for an environment)
 	TF_VAR_build_python=$(abspath $(PY)) terraform -chdir=$(TF_ROOT) plan -input=false
 
-deploy: tf-preflight  ## create or update every function in policies/ (asks before changing anything; TF_APPLY_FLAGS=-auto-approve to skip; ENV=name for an environment)
+deploy: tf-preflight  ## create or update every function in policies/ (validates --strict first, STRICT=0 lets warnings through; asks before changing anything; TF_APPLY_FLAGS=-auto-approve to skip; ENV=name for an environment)
 	TF_VAR_build_python=$(abspath $(PY)) terraform -chdir=$(TF_ROOT) apply -input=false $(TF_APPLY_FLAGS)

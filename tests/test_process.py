@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from tests.conftest import ALLOWED_ORIGIN, API_KEY, SECRET
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.secret_manager import FakeSecretManager
 from tests.process import FunctionProcess
+from tokenvend.app import endpoint_from_environment
+from tokenvend.errors import ConfigurationError
 
 pytestmark = pytest.mark.process
 
@@ -76,3 +79,31 @@ def test_real_process_with_an_invalid_policy_refuses_to_start_naming_file_and_fi
     with FunctionProcess(environment) as function:
         assert function.wait_for_exit() != 0
     assert "broken.yaml" in function.output and "live.lock" in function.output
+    # The one CRITICAL line is all it prints: no traceback through functions-framework.
+    assert "Traceback" not in function.output
+    [line] = function.lines
+    entry = json.loads(line)
+    assert entry["severity"] == "CRITICAL"
+    assert entry["message"].startswith("tokenvend cannot start: ")
+
+
+def test_real_process_with_a_bad_setting_prints_one_line_and_no_traceback() -> None:
+    environment = {"TOKENVEND_PROFILE": "voice-assistant", "TOKENVEND_POLICY_DIR": "no/such/dir"}
+    with FunctionProcess(environment) as function:
+        assert function.wait_for_exit() != 0
+    assert "Traceback" not in function.output
+    [line] = function.lines
+    assert "tokenvend cannot start: " in json.loads(line)["message"]
+
+
+def test_a_configuration_error_leaves_no_traceback_hook_behind_for_other_errors(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)  # restored after the test
+    with pytest.raises(ConfigurationError) as caught:
+        endpoint_from_environment({"TOKENVEND_PROFILE": "nope", "TOKENVEND_POLICY_DIR": "policies"})
+    sys.excepthook(type(caught.value), caught.value, caught.value.__traceback__)
+    assert capsys.readouterr().err == ""  # the CRITICAL line has said it; no traceback
+    other = RuntimeError("something else")
+    sys.excepthook(RuntimeError, other, None)
+    assert "RuntimeError: something else" in capsys.readouterr().err

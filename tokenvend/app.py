@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 import flask
@@ -77,13 +79,37 @@ def instance_from_environment(environ: Mapping[str, str] = os.environ) -> Instan
 
 
 def endpoint_from_environment(environ: Mapping[str, str] = os.environ) -> Endpoint:
-    """The endpoint ``main.py`` serves: settings from the environment, the system clock."""
+    """The endpoint ``main.py`` serves: settings from the environment, the system clock.
+
+    A bad setting or policy raises after its one CRITICAL line, which says what to fix;
+    if that ends the process (it does at cold start), no traceback through
+    functions-framework's loader follows it to bury the message.
+    """
     try:
         settings = Settings.from_environ(environ)
     except ConfigurationError as error:
         StructuredLog().emit("CRITICAL", f"tokenvend cannot start: {error}")
+        _without_traceback(error)
         raise
-    return build_endpoint(settings, SystemClock())
+    try:
+        return build_endpoint(settings, SystemClock())
+    except ConfigurationError as error:
+        _without_traceback(error)
+        raise
+
+
+def _without_traceback(error: ConfigurationError) -> None:
+    """Should ``error`` reach the top of the process, exit (status 1) without printing it.
+
+    Every other uncaught exception still goes to the previous hook, traceback and all.
+    """
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if value is not error:
+            previous(kind, value, tb)
+
+    sys.excepthook = hook
 
 
 def build_endpoint(

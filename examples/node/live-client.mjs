@@ -6,7 +6,8 @@
 //   TOKENVEND_FUNCTION_URL=https://...  node live-client.mjs "What is a good name for a cat?"
 //
 // Conversations longer than one connection (about ten minutes) resume with a session
-// resumption handle: see examples/web/src/voice-session.js for the pattern.
+// resumption handle: see client-js/src/voice-session.js for the pattern (or use the
+// tokenvend-client package, which does it).
 import { writeFile } from 'node:fs/promises';
 
 import { GoogleGenAI, Modality } from '@google/genai';

@@ -9,7 +9,8 @@ export default {
   // Used only when the profile is `live: unconstrained` (the token names no model).
   model: 'gemini-3.8-live',
 
-  // Leave undefined: the SDK then talks to generativelanguage.googleapis.com. The
-  // end-to-end test sets it to point the SDK at a Live stand-in on 127.0.0.1.
+  // Leave undefined: the SDK then talks to generativelanguage.googleapis.com. `make demo`
+  // and the end-to-end test serve a config.js of their own that points it at the Live
+  // stand-in on 127.0.0.1.
   liveBaseUrl: undefined,
 };

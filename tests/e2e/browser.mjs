@@ -9,8 +9,10 @@
 //
 // A "text" visit types a prompt and waits for the reply; a "voice" visit presses Start,
 // lets the fake microphone talk, waits until the conversation has been resumed twice
-// (after the Live stand-in's goAway, and after it drops the connection), and presses
-// Stop. Every wait is for something the page shows.
+// (after the Live stand-in's goAway, and after it drops the connection), presses Stop
+// and opens the developer details. Every wait is for something the page shows; a
+// screenshot is taken in each state the visit names (idle, listening, speaking,
+// resumed, stopped, developer, done).
 import { chromium } from 'playwright-core';
 
 const ERROR = 'main[data-state="error"]';
@@ -58,7 +60,8 @@ async function run(visit) {
   };
   try {
     await page.goto(visit.url, { waitUntil: 'load', timeout: 15_000 });
-    await (visit.kind === 'voice' ? talk(page, screenshot) : type(page, visit.prompt));
+    await screenshot('idle');
+    await (visit.kind === 'voice' ? talk(page, screenshot) : type(page, visit.prompt, visit.retry));
   } catch (error) {
     seen.pageErrors.push(`driver: ${error.message}`);
   }
@@ -68,10 +71,14 @@ async function run(visit) {
   return { ...seen, ...shown };
 }
 
-async function type(page, prompt) {
+async function type(page, prompt, retry) {
   await page.fill('#prompt', prompt);
   await page.click('button[name="send"]');
   await page.waitForSelector(`main[data-turns="1"][data-state="ready"], ${ERROR}`, { timeout: 20_000 });
+  if (!retry || !(await page.$(ERROR))) return;
+  // "Try again" repeats what failed: a second token request, and the same clear error.
+  await page.click('#retry');
+  await page.waitForSelector('main[data-errors="2"]', { timeout: 20_000 });
 }
 
 async function talk(page, screenshot) {
@@ -82,10 +89,17 @@ async function talk(page, screenshot) {
   // The stand-in answers and sends goAway; the page resumes, gets an interrupted turn,
   // loses the connection without warning, resumes again and gets a third turn.
   const resumed = 'main[data-resumed="2"][data-turns="3"][data-state="listening"]';
+  // Speaking lasts as long as a reply plays (half a second and more); should the driver
+  // not see it, the end of the script ends this wait too, rather than a timeout.
+  await page.waitForSelector(`main[data-state="speaking"], ${resumed}, ${ERROR}`, { timeout: 30_000 });
+  await screenshot('speaking');
   await page.waitForSelector(`${resumed}, ${ERROR}`, { timeout: 30_000 });
   await screenshot('resumed');
   await page.click('#talk');
   await page.waitForSelector(`main[data-state="stopped"], ${ERROR}`, { timeout: 10_000 });
+  await screenshot('stopped');
+  await page.click('#developer summary');
+  await screenshot('developer');
 }
 
 function watch(page) {
@@ -122,12 +136,18 @@ async function read(page) {
   return {
     state: await page.getAttribute('main', 'data-state'),
     resumed: Number((await page.getAttribute('main', 'data-resumed')) ?? 0),
+    errors: Number((await page.getAttribute('main', 'data-errors')) ?? 0),
     tokensReceived: Number((await page.getAttribute('main', 'data-tokens')) ?? 0),
     status: await text('#status'),
     transcript: await page.$$eval('#transcript li', (items) =>
       items.map((item) => ({ who: item.className, text: item.textContent })),
     ),
-    tokenVisible: await page.isVisible('#token'),
+    tokenShown: await page.$eval('#token', (element) => !element.hidden),
+    developerOpen: await page.$eval('#developer', (element) => element.open),
+    problemVisible: await page.isVisible('#problem'),
+    problem: await text('#problem-text'),
+    retryVisible: await page.isVisible('#retry'),
+    prompt: await page.inputValue('#prompt'),
     tokenExpires: await text('#token-expires'),
     tokenUses: await text('#token-uses'),
     tokenModel: await text('#token-model'),

@@ -80,8 +80,12 @@ def test_page_shows_the_typed_turn_the_spoken_reply_as_text_and_the_token(
         {"who": "you", "text": PROMPT},
         {"who": "model", "text": REPLY_PREFIX + PROMPT},
     ]
+    assert page["prompt"] == ""  # the text box is cleared once the turn is sent
     assert page["playedMs"] == 500  # the reply's two 250 ms chunks, played to the end
-    assert page["tokenVisible"]
+    assert not page["problemVisible"]
+    # The end user's view: token facts and counters wait behind the developer toggle.
+    assert not page["developerOpen"]
+    assert page["tokenShown"]
     assert "in about 10 min" in page["tokenExpires"]
     assert page["tokenUses"] == "1"
     assert page["tokenModel"] == f"models/{MODEL}"
@@ -89,16 +93,22 @@ def test_page_shows_the_typed_turn_the_spoken_reply_as_text_and_the_token(
 
 def test_page_on_an_unlisted_origin_gets_no_token_and_says_why(journey: Journey) -> None:
     page = journey.unlisted
+    # Once on Send, once more on "Try again": refused both times, before any POST.
     assert requests_from(journey, journey.unlisted_origin) == [
-        ("OPTIONS", 403, "origin_not_allowed")
+        ("OPTIONS", 403, "origin_not_allowed"),
+        ("OPTIONS", 403, "origin_not_allowed"),
     ]
+    assert page["errors"] == 2
     assert page["state"] == "error"
-    assert journey.unlisted_origin in page["status"]
-    assert "access.allowed_origins" in page["status"]
-    assert not page["tokenVisible"]
+    assert page["status"] == "Not connected."
+    assert page["problemVisible"] and page["retryVisible"]
+    assert journey.unlisted_origin in page["problem"]
+    assert "access.allowed_origins" in page["problem"]
+    assert not page["tokenShown"]
     assert page["websockets"] == []
     assert [(failed["method"], failed["url"]) for failed in page["failedRequests"]] == [
-        ("POST", journey.function_url)
+        ("POST", journey.function_url),
+        ("POST", journey.function_url),
     ]
     assert journey.minted_before_node == 1 + journey.voice_record["tokens_minted"]
 
@@ -109,7 +119,8 @@ def test_the_browser_never_sees_the_api_key(journey: Journey) -> None:
     assert API_KEY not in (OUTPUT / "function.log").read_text()
 
 
-def test_a_screenshot_of_the_working_page_is_saved(journey: Journey) -> None:
-    screenshot = OUTPUT / "allowed-origin.png"
-    assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert screenshot.stat().st_size > 10_000
+def test_a_screenshot_of_each_state_of_the_text_visits_is_saved(journey: Journey) -> None:
+    for name in ("page-idle.png", "allowed-origin.png", "page-error.png"):
+        screenshot = OUTPUT / name
+        assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert screenshot.stat().st_size > 10_000

@@ -106,7 +106,8 @@ def test_the_voice_session_record_and_screenshots_are_written(journey: Journey) 
         "tokens_minted",
     ):
         assert key in record
-    for name in ("voice-listening.png", "voice-resumed.png"):
+    states = ("listening", "speaking", "resumed", "stopped", "developer")
+    for name in (f"voice-{state}.png" for state in states):
         screenshot = OUTPUT / name
         assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -114,7 +115,7 @@ def test_the_voice_session_record_and_screenshots_are_written(journey: Journey) 
 def test_node_client_gets_a_token_and_hears_the_reply(journey: Journey) -> None:
     result = journey.node_client
     assert result.returncode == 0, result.stdout + result.stderr
-    node_tokens = journey.gemini.minted[journey.minted_before_node :]
+    node_tokens = journey.gemini.minted[journey.minted_before_node : journey.minted_after_node]
     assert len(node_tokens) == 1
     [connection] = [c for c in journey.live.connections if c.token == node_tokens[0]]
     assert connection.setup is not None

@@ -24,13 +24,14 @@ from tests.conftest import API_KEY
 from tests.e2e.live_audio import write_speech_like_wav
 from tests.e2e.live_fake import FakeLive
 from tests.e2e.static_site import StaticSite
-from tests.fakes.gemini import FakeGemini
+from tests.fakes.gemini import FakeGemini, status
 from tests.process import FunctionProcess
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 WEB = ROOT / "examples" / "web"
 NODE_CLIENT = ROOT / "examples" / "node"
+CLIENT_PACKAGE = ROOT / "client-js"
 OUTPUT = HERE / "output"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PROFILE = "e2e-web"
@@ -76,7 +77,9 @@ class Journey:
     gemini: FakeGemini
     live: FakeLive
     node_client: subprocess.CompletedProcess[str]
+    client_package: subprocess.CompletedProcess[str]
     minted_before_node: int
+    minted_after_node: int
     voice_record: dict[str, Any]
 
 
@@ -100,8 +103,17 @@ def run_journey(policy_dir: Path) -> Journey:
             "GEMINI_API_KEY": API_KEY,
             "TOKENVEND_API_KEY_SECRET": "",
         }
-        with FunctionProcess(environment, debug=False) as function:
+        exhausted = FakeGemini()
+        exhausted.answer(status(429, "quota", {"Retry-After": "7"}))
+        with (
+            exhausted,
+            FunctionProcess(environment, debug=False) as function,
+            FunctionProcess(
+                {**environment, "TOKENVEND_GEMINI_ENDPOINT": exhausted.url}, debug=False
+            ) as exhausted_function,
+        ):
             function.wait_until_listening()
+            exhausted_function.wait_until_listening()
             page_config = {"functionUrl": f"{function.url}/", "liveBaseUrl": live.base_url}
             for site in (text_site, voice_site, unlisted_site):
                 site.serve_config(page_config)
@@ -117,6 +129,14 @@ def run_journey(policy_dir: Path) -> Journey:
                 (OUTPUT / "browser.json").write_text(json.dumps(seen, indent=2))
                 minted_before_node = len(gemini.minted)
                 node_client = _run_node_client(f"{function.url}/", live.base_url)
+                minted_after_node = len(gemini.minted)
+                client_package = _run_node_tests(
+                    CLIENT_PACKAGE,
+                    "client-package.log",
+                    TOKENVEND_FUNCTION_URL=f"{function.url}/",
+                    TOKENVEND_EXHAUSTED_URL=f"{exhausted_function.url}/",
+                    LIVE_BASE_URL=live.base_url,
+                )
             finally:  # what the servers saw, also when a client run fails
                 (OUTPUT / "function.log").write_text(function.output)
                 (OUTPUT / "live-connections.json").write_text(
@@ -135,7 +155,9 @@ def run_journey(policy_dir: Path) -> Journey:
         gemini=gemini,
         live=live,
         node_client=node_client,
+        client_package=client_package,
         minted_before_node=minted_before_node,
+        minted_after_node=minted_after_node,
         voice_record=json.loads((OUTPUT / "voice-session.json").read_text()),
     )
 
@@ -160,6 +182,7 @@ def _require_prerequisites() -> None:
         (WEB / "dist" / "app.js", "run `make e2e` (it builds the page)"),
         (HERE / "node_modules" / "playwright-core", "run `make e2e` (npm ci in tests/e2e)"),
         (NODE_CLIENT / "node_modules" / "@google" / "genai", "run `make e2e` (npm ci there)"),
+        (CLIENT_PACKAGE / "node_modules" / "@google" / "genai", "run `make e2e` (npm ci there)"),
     ]
     for path, fix in missing:
         if not path.exists():
@@ -167,18 +190,25 @@ def _require_prerequisites() -> None:
 
 
 def _text_visit(name: str, site: StaticSite) -> dict[str, Any]:
-    screenshot = str(OUTPUT / f"{name}-origin.png")
+    # The allowed visit ends ready after its reply; the unlisted one shows the error.
+    screenshots = {"done": str(OUTPUT / f"{name}-origin.png")}
+    if name == "allowed":
+        screenshots["idle"] = str(OUTPUT / "page-idle.png")
+    else:
+        screenshots["done"] = str(OUTPUT / "page-error.png")
     return {
         "name": name,
         "kind": "text",
         "url": f"{site.origin}/",
         "prompt": PROMPT,
-        "screenshots": {"done": screenshot},
+        "screenshots": screenshots,
+        "retry": name == "unlisted",
     }
 
 
 def _voice_visit(site: StaticSite) -> dict[str, Any]:
-    screenshots = {state: str(OUTPUT / f"voice-{state}.png") for state in ("listening", "resumed")}
+    states = ("listening", "speaking", "resumed", "stopped", "developer")
+    screenshots = {state: str(OUTPUT / f"voice-{state}.png") for state in states}
     return {"name": "voice", "kind": "voice", "url": f"{site.origin}/", "screenshots": screenshots}
 
 
@@ -200,19 +230,24 @@ def _drive_browser(microphone: Path, visit: dict[str, Any]) -> dict[str, Any]:
 
 def _run_node_client(function_url: str, live_base_url: str) -> subprocess.CompletedProcess[str]:
     """The Node.js client's own test (node --test), pointed at this run's servers."""
-    environment = {
-        **os.environ,
-        "TOKENVEND_FUNCTION_URL": function_url,
-        "LIVE_BASE_URL": live_base_url,
-    }
+    return _run_node_tests(
+        NODE_CLIENT,
+        "node-client.log",
+        TOKENVEND_FUNCTION_URL=function_url,
+        LIVE_BASE_URL=live_base_url,
+    )
+
+
+def _run_node_tests(folder: Path, log: str, **urls: str) -> subprocess.CompletedProcess[str]:
+    """``node --test`` in ``folder`` with this run's server URLs in its environment."""
     result = subprocess.run(
         ["node", "--test", "--test-reporter=spec"],
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=NODE_CLIENT,
-        env=environment,
+        cwd=folder,
+        env={**os.environ, **urls},
         check=False,
     )
-    (OUTPUT / "node-client.log").write_text(result.stdout + result.stderr)
+    (OUTPUT / log).write_text(result.stdout + result.stderr)
     return result

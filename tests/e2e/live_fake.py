@@ -13,9 +13,12 @@ answered with ``{"setupComplete": {}}``. Then:
   connection drops without warning (close code 1011); resumed again, one more turn;
 - a setup with ``sessionResumption.handle`` resumes only with a handle it issued, and
   does not count as a use of the token; a new session beyond the token's ``uses`` and an
-  unknown token are refused with close code 1008, like the real service.
+  unknown token are refused with close code 1008, like the real service;
+- with ``chatter_every_chunks`` (``make demo``), after that script it answers every so
+  many chunks of audio with a short scripted turn, so a person can keep talking to it.
 
-Try the page against it by hand: ``python -m tests.e2e.live_fake --port 9100`` and set
+``make demo`` runs it with the page and the function (``tools/demo.py``); alone,
+``python -m tests.e2e.live_fake --port 9100``, with
 ``liveBaseUrl: 'http://127.0.0.1:9100'`` in ``examples/web/config.js``.
 """
 
@@ -43,6 +46,7 @@ SPOKEN_REPLY = "I heard you. This connection is about to be replaced."
 RESUMED_REPLY = "Welcome back: the conversation resumed. Let me tell you a long"
 AGAIN_REPLY = "Still here, after a dropped connection."
 DROPPED = "the stand-in drops this connection"
+CHATTER = "I am the Live stand-in: I heard you, but I only follow a script."
 CHUNKS_BEFORE_REPLY = 5  # 0.5 s of microphone audio on a new connection
 CHUNKS_BEFORE_RESUMED_REPLY = 15  # 1.5 s on a resumed one: the first reply has played by then
 
@@ -56,8 +60,11 @@ class FakeLive:
         token_is_valid: Callable[[str], bool],
         token_uses: Callable[[str], int] = lambda token: 0,
         port: int = 0,
+        chatter_every_chunks: int = 0,
     ) -> None:
         self.connections: list[LiveConnection] = []
+        # After its script, answer every this many chunks of audio (make demo); 0: fall silent.
+        self._chatter = chatter_every_chunks
         self.handles: list[str] = []
         self._token_is_valid = token_is_valid
         self._token_uses = token_uses
@@ -175,6 +182,8 @@ class FakeLive:
             websocket.close(1011, DROPPED)  # no goAway: the page must notice the close itself
         elif step[:2] == (2, 0) and step[2] >= CHUNKS_BEFORE_REPLY:
             self._turn(websocket, connection, heard=heard, said=[AGAIN_REPLY], chunks=2)
+        elif self._chatter and step[:2] >= (2, 1) and step[2] >= step[1] * self._chatter:
+            self._turn(websocket, connection, heard=heard, said=[CHATTER], chunks=4)
         else:
             return
         connection.step += 1

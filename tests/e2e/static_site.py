@@ -15,8 +15,8 @@ from tests.fakes.server import LoopbackServer
 
 
 class StaticSite(LoopbackServer):
-    def __init__(self, root: Path) -> None:
-        super().__init__(_Handler)
+    def __init__(self, root: Path, port: int = 0) -> None:
+        super().__init__(_Handler, port)
         self.root = root
         self.config_js = b"export default {};\n"
         self.paths: list[str] = []

@@ -24,3 +24,14 @@ export function base64ToFloat32(data) {
 export function rateOf(mimeType) {
   return Number(/rate=(\d+)/.exec(mimeType ?? '')?.[1] ?? 24000);
 }
+
+/** What the microphone sends: 16 kHz 16-bit mono PCM, the Live API's input format. */
+export const MIC_MIME_TYPE = 'audio/pcm;rate=16000';
+
+/** Root mean square of 16-bit samples, 0 (silence) to 1 (full scale): the level meter's value. */
+export function levelOf(samples) {
+  if (samples.length === 0) return 0;
+  let sum = 0;
+  for (const sample of samples) sum += (sample / 32768) ** 2;
+  return Math.sqrt(sum / samples.length);
+}

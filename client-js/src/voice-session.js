@@ -3,18 +3,18 @@
 // handles along the way; this class keeps the latest handle and, on `goAway` or an
 // unexpected close, opens a new connection that resumes the conversation: with the same
 // token while it is valid (resuming is not a token use), else with a fresh one from the
-// function. The page (app.js) only sees events.
+// function. It knows nothing of audio devices: LiveVoice (live-voice.js) joins it to the
+// microphone and the player; in Node.js it can be used alone.
 import { GoogleGenAI, Modality } from '@google/genai';
 
-import { MIC_MIME_TYPE } from './microphone.js';
-import { canReuse, fetchLiveToken } from './token.js';
+import { MIC_MIME_TYPE } from './pcm.js';
+import { LiveTokenSource } from './token.js';
 
 export class VoiceSession {
   handle = null; // the latest session resumption handle
   connections = 0;
   resumptions = 0;
   #token = null;
-  #sessionsOnToken = 0;
   #session = null;
   #current = 0; // id of the connection whose messages and close we act on
   #opening = 0; // id of the connection being set up: its first messages count too
@@ -23,12 +23,16 @@ export class VoiceSession {
   #reconnecting = false;
 
   /**
-   * `config`: {functionUrl, model, liveBaseUrl}; `on`: callbacks named after what
-   * happened (state, token, audio, interrupted, heard, said, turn, resumed, note, error).
+   * `config`: {tokens (a LiveTokenSource) or functionUrl (+ the hooks of fetchLiveToken),
+   * model (for unconstrained tokens), liveBaseUrl (a stand-in's, in tests)}; `on`:
+   * callbacks named after what happened (state, token, audio, interrupted, heard, said,
+   * turn, resumed, note, error, message: every server message); those left out do nothing.
    */
-  constructor(config, on) {
+  constructor(config, on = {}) {
     this.config = config;
-    this.on = on;
+    this.tokens = config.tokens ?? new LiveTokenSource(config.functionUrl, config);
+    const quiet = () => {};
+    this.on = new Proxy(on, { get: (target, name) => target[name] ?? quiet });
   }
 
   get open() {
@@ -47,7 +51,9 @@ export class VoiceSession {
   }
 
   sendText(text) {
+    if (!this.#session) return false;
     this.#session.sendClientContent({ turns: [{ role: 'user', parts: [{ text }] }], turnComplete: true });
+    return true;
   }
 
   stop() {
@@ -59,25 +65,26 @@ export class VoiceSession {
 
   async #connect() {
     const resuming = this.handle !== null;
-    const kept = canReuse(this.#token, { resuming, sessionsStarted: this.#sessionsOnToken });
+    const kept = this.tokens.reusable({ resuming });
     if (kept) this.on.note(resuming ? 'same token (resuming is not a use)' : 'same token (a use is left)');
-    else await this.#freshToken();
+    await this.#useToken(resuming);
     try {
       await this.#open(resuming);
     } catch (error) {
       if (!kept || this.#stopped) throw error;
       // The kept token was refused after all (revoked, clocks apart): once more with a new one.
       this.on.note(`the kept token was refused (${error.message}); asking for a new one`);
-      await this.#freshToken();
+      this.tokens.discard();
+      await this.#useToken(resuming);
       await this.#open(resuming);
     }
   }
 
-  async #freshToken() {
-    this.on.state('minting', 'Asking the function for a token…');
-    this.#token = await fetchLiveToken(this.config.functionUrl);
-    this.#sessionsOnToken = 0;
-    this.on.token(this.#token);
+  async #useToken(resuming) {
+    if (!this.tokens.reusable({ resuming })) this.on.state('minting', 'Asking the function for a token…');
+    const before = this.tokens.fetched;
+    this.#token = await this.tokens.get({ resuming });
+    if (this.tokens.fetched !== before) this.on.token(this.#token);
   }
 
   async #open(resuming) {
@@ -118,12 +125,13 @@ export class VoiceSession {
     this.#current = id; // from now on the old connection's messages and close are ignored
     this.#session = session;
     this.connections += 1;
-    if (!resuming) this.#sessionsOnToken += 1;
+    if (!resuming) this.tokens.started();
     previous?.close();
     this.on.note(resuming ? 'Live session resumed with its handle' : 'Live session open');
   }
 
   #receive(message) {
+    this.on.message(message);
     const update = message.sessionResumptionUpdate;
     if (update?.resumable && update.newHandle) this.handle = update.newHandle;
     const content = message.serverContent;

@@ -1,0 +1,242 @@
+// Types of tokenvend-client. `LiveToken` and `TokenvendErrorBody` mirror openapi.yaml's
+// TokenGrant and Error schemas; tests/test_client_types.py keeps them in sync.
+import type { LiveServerMessage } from '@google/genai';
+
+/** What the function answers (openapi.yaml, TokenGrant). */
+export interface LiveToken {
+  /** The token. Pass it to the SDK as `apiKey`; never log or store it. */
+  name: string;
+  /** When the token stops working, even in an open session (RFC 3339, UTC). */
+  expireTime: string;
+  /** The last moment a session may be started with the token (RFC 3339, UTC). */
+  newSessionExpireTime: string;
+  /** How many sessions the token may start; 0 means unlimited. */
+  uses: number;
+  /** The model the token is constrained to; null when the profile is `live: unconstrained`. */
+  model: string | null;
+  /** The API version the SDK must use with the token. */
+  apiVersion: 'v1alpha';
+  /** The Live API WebSocket method the token is for (the SDK builds it itself). */
+  websocketUrl: string;
+}
+
+/** The function's error body (openapi.yaml, Error): Google's API error shape. */
+export interface TokenvendErrorBody {
+  error: {
+    code: number;
+    status: string;
+    message: string;
+  };
+}
+
+export interface TokenHooks {
+  /** For `callers: firebase` or `google`: e.g. `() => auth.currentUser!.getIdToken()`. */
+  getIdToken?: () => Promise<string | null | undefined> | string | null | undefined;
+  /**
+   * For profiles with `access.app_check`. `limitedUse` is `appCheckLimitedUse`: ask
+   * Firebase for a limited-use token then (`getLimitedUseToken(appCheck)`).
+   */
+  getAppCheckToken?: (request: { limitedUse: boolean }) => Promise<string | null | undefined> | string | null | undefined;
+  /** Set when the profile has `app_check.consume: true`: each App Check token is accepted once. */
+  appCheckLimitedUse?: boolean;
+  /** A fixed ID token, instead of `getIdToken`. */
+  idToken?: string;
+  /** A fixed App Check token, instead of `getAppCheckToken`. */
+  appCheckToken?: string;
+  /** Client options the profile allows, e.g. `{voice: 'Kore'}`. */
+  options?: Record<string, unknown>;
+  signal?: AbortSignal;
+  fetch?: typeof globalThis.fetch;
+}
+
+export function fetchLiveToken(functionUrl: string, hooks?: TokenHooks): Promise<LiveToken>;
+
+export const MARGIN_MS: number;
+
+export function canReuse(
+  token: LiveToken | null | undefined,
+  connection: { resuming: boolean; sessionsStarted: number },
+  now?: number,
+): boolean;
+
+/** Hands out a token while it can open the connection asked for; fetches a new one otherwise. */
+export class LiveTokenSource {
+  constructor(functionUrl: string, hooks?: TokenHooks & { now?: () => number });
+  readonly functionUrl: string;
+  readonly current: LiveToken | null;
+  /** How many tokens it has fetched. */
+  readonly fetched: number;
+  get(connection?: { resuming?: boolean }): Promise<LiveToken>;
+  reusable(connection?: { resuming?: boolean }): boolean;
+  /** A new session (not a resumption) opened with the current token. */
+  started(): void;
+  /** The Live API refused the current token: the next get() fetches a new one. */
+  discard(): void;
+}
+
+export class TokenError extends Error {
+  constructor(
+    message: string,
+    fields?: { code: number; status: string; reason?: string | null; retryAfterSeconds?: number | null; cause?: unknown },
+  );
+  /** The HTTP status; 0 when no answer could be read. */
+  readonly code: number;
+  /** The Google status name: PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNAVAILABLE, ... */
+  readonly status: string;
+  /** The machine-readable reason, when the function sends one (`error.details[].reason`). */
+  readonly reason: string | null;
+  /** Seconds from `Retry-After` (429 and 503); null without one. */
+  readonly retryAfterSeconds: number | null;
+  /** Whether asking again later can succeed. */
+  readonly retryable: boolean;
+}
+
+/** No answer could be read (unreachable, or an origin the profile does not allow). */
+export class TokenNetworkError extends TokenError {}
+
+export function parseRetryAfter(value: string | null | undefined, now?: number): number | null;
+
+export interface VoiceSessionConfig extends TokenHooks {
+  /** Where tokens come from; or give `functionUrl` and a LiveTokenSource is made. */
+  tokens?: LiveTokenSource;
+  functionUrl?: string;
+  /** The model, for `live: unconstrained` tokens (a constrained token names its own). */
+  model?: string;
+  /** Another Live API base URL (a local stand-in); leave it out for Google's. */
+  liveBaseUrl?: string;
+}
+
+export interface AudioBlob {
+  data: string;
+  mimeType: string;
+}
+
+export interface VoiceSessionCallbacks {
+  state?: (state: VoiceState, text: string) => void;
+  token?: (token: LiveToken) => void;
+  audio?: (blob: AudioBlob) => void;
+  interrupted?: () => void;
+  heard?: (text: string) => void;
+  said?: (text: string) => void;
+  turn?: () => void;
+  resumed?: (withHandle: boolean) => void;
+  note?: (text: string) => void;
+  error?: (error: Error) => void;
+  message?: (message: LiveServerMessage) => void;
+}
+
+/** One Live conversation that outlives its connections (goAway, drops). */
+export class VoiceSession {
+  constructor(config: VoiceSessionConfig, on?: VoiceSessionCallbacks);
+  readonly tokens: LiveTokenSource;
+  readonly handle: string | null;
+  readonly connections: number;
+  readonly resumptions: number;
+  readonly open: boolean;
+  start(): Promise<void>;
+  sendAudio(base64Pcm16k: string): boolean;
+  sendText(text: string): boolean;
+  stop(): void;
+}
+
+export type VoiceState =
+  | 'idle'
+  | 'minting'
+  | 'connecting'
+  | 'ready'
+  | 'listening'
+  | 'speaking'
+  | 'reconnecting'
+  | 'stopped'
+  | 'error';
+
+export interface TranscriptEntry {
+  who: 'you' | 'model';
+  text: string;
+}
+
+export interface VoiceStats {
+  chunksSent: number;
+  playedMs: number;
+  connections: number;
+  resumptions: number;
+  turns: number;
+  tokens: number;
+}
+
+export interface VoiceSnapshot {
+  state: VoiceState;
+  status: string;
+  transcript: readonly TranscriptEntry[];
+  microphoneLevel: number;
+  error: Error | null;
+  token: LiveToken | null;
+  stats: VoiceStats;
+}
+
+export interface LiveVoiceConfig extends VoiceSessionConfig {
+  /** Where mic-worklet.js is served, for a Content-Security-Policy without blob:. */
+  workletUrl?: string | URL;
+}
+
+export interface LiveVoiceEvents {
+  change: CustomEvent<VoiceSnapshot>;
+  state: CustomEvent<{ state: VoiceState; text: string }>;
+  transcript: CustomEvent<{ entries: readonly TranscriptEntry[] }>;
+  level: CustomEvent<{ microphone: number }>;
+  token: CustomEvent<{ token: LiveToken }>;
+  note: CustomEvent<{ text: string }>;
+  error: CustomEvent<{ error: Error }>;
+}
+
+/** A browser voice conversation: microphone, gap-free playback, transcript, resumption. */
+export class LiveVoice extends EventTarget {
+  constructor(config: LiveVoiceConfig);
+  readonly state: VoiceState;
+  readonly status: string;
+  readonly transcript: readonly TranscriptEntry[];
+  readonly microphoneLevel: number;
+  readonly error: Error | null;
+  readonly token: LiveToken | null;
+  readonly stats: VoiceStats;
+  readonly listening: boolean;
+  readonly snapshot: VoiceSnapshot;
+  start(): Promise<void>;
+  sendText(text: string): Promise<boolean>;
+  stop(text?: string): void;
+  addEventListener<K extends keyof LiveVoiceEvents>(
+    type: K,
+    listener: (event: LiveVoiceEvents[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof LiveVoiceEvents>(
+    type: K,
+    listener: (event: LiveVoiceEvents[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+export class Microphone {
+  constructor(options?: { workletUrl?: string | URL });
+  start(context: AudioContext, onChunk: (base64Pcm16k: string, level: number) => void): Promise<void>;
+  stop(): void;
+}
+
+export class MicrophoneError extends Error {}
+
+export class Player extends EventTarget {
+  constructor(context: AudioContext);
+  readonly playedMs: number;
+  readonly interruptions: number;
+  readonly speaking: boolean;
+  play(blob: AudioBlob): void;
+  interrupt(): void;
+}
+
+export const MIC_MIME_TYPE: 'audio/pcm;rate=16000';
+export function int16ToBase64(samples: Int16Array): string;
+export function base64ToFloat32(data: string): Float32Array;
+export function rateOf(mimeType: string | undefined): number;
+export function levelOf(samples: Int16Array): number;
