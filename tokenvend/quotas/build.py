@@ -13,7 +13,7 @@ import atexit
 
 from tokenvend import reasons
 from tokenvend.clock import Clock
-from tokenvend.errors import QuotaStoreUnavailable
+from tokenvend.errors import ConfigurationError, QuotaStoreUnavailable
 from tokenvend.logs import StructuredLog
 from tokenvend.policy.model import Policy
 from tokenvend.quotas.caller_key import CallerKeys
@@ -51,18 +51,17 @@ def pause_gate_for(
 ) -> PauseGate | None:
     """The kill switch of a profile without quotas, or None where no Firestore is named.
 
-    Terraform names the project of every deployed profile; a local run without the
-    project or the emulator has no switch to read, and says so once, at cold start.
+    Terraform names the project of every deployed profile. On Cloud Run a profile that
+    asked for an emergency stop does not start without one; a local run (``make run``)
+    without the project or the emulator serves without a switch to read.
     """
     if not (settings.firestore_emulator_host or settings.google_cloud_project):
-        log.emit(
-            "WARNING",
-            f"kill_switch: true, but neither {env_name('google_cloud_project')} nor "
-            f"{env_name('firestore_emulator_host')} is set: this instance cannot read the "
-            "kill switch and serves without it",
-            profile=policy.profile,
-            reason=reasons.QUOTA_STORE_UNAVAILABLE,
-        )
+        if settings.cloud_run_service:
+            raise ConfigurationError(
+                f"{policy.profile}: kill_switch: true needs "
+                f"{env_name('google_cloud_project')} (the project of the Firestore database "
+                "that holds the switch); Terraform sets it"
+            )
         return None
     warned: list[bool] = []
 
