@@ -98,6 +98,9 @@ def test_the_shipped_default_profile_can_be_paused_and_resumed(
     headers = {"Origin": ALLOWED_ORIGIN}
     assert client.post("/", headers=headers).status_code == 200
     assert cli(backend, POLICIES, "pause", "voice-assistant", monkeypatch=monkeypatch) == 0
+    assert f"paused in database (default) of the emulator at {backend.host}" in (
+        capsys.readouterr().out
+    )
     assert cli(backend, POLICIES, "status", monkeypatch=monkeypatch) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "voice-assistant: paused"
     clock.advance(10)
@@ -156,3 +159,18 @@ def test_pause_reports_an_unreachable_store_and_fails(
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", host)
     assert main(["pause", "kiosk", "--policy-dir", str(tmp_path)]) == 1
     assert "the switch was not set: Firestore unreachable" in capsys.readouterr().err
+
+
+def test_status_names_a_policy_it_cannot_read_instead_of_leaving_it_out(
+    backend: Backend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_quota_policy(tmp_path, "kiosk", QUOTAS)
+    (tmp_path / "broken.yaml").write_text("description: [unclosed\n", encoding="utf-8")
+    assert cli(backend, tmp_path, "status", monkeypatch=monkeypatch) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "broken: policy invalid, switch not shown (run validate)",
+        "kiosk: running",
+    ]

@@ -41,11 +41,22 @@ def run_switch(profile: str, paused: bool, folder: Path, settings: Settings) -> 
     except (ConfigurationError, QuotaStoreUnavailable) as error:
         print(f"{profile}: the switch was not set: {_why(error)}", file=sys.stderr)
         return 1
+    # Where it was written: a switch set in another database than the one the
+    # functions read (TOKENVEND_FIRESTORE_DATABASE; Terraform's output
+    # firestore_database) stops nothing, so say which one it was.
+    where = f"in {_where(settings)}"
     if paused:
-        print(f"{profile}: paused; every instance answers 503 within 10 s")
+        print(f"{profile}: paused {where}; every instance reading it answers 503 within 10 s")
     else:
-        print(f"{profile}: resumed; every instance mints again within 10 s")
+        print(f"{profile}: resumed {where}; every instance reading it mints again within 10 s")
     return 0
+
+
+def _where(settings: Settings) -> str:
+    database = f"database {settings.firestore_database}"
+    if settings.firestore_emulator_host:
+        return f"{database} of the emulator at {settings.firestore_emulator_host}"
+    return f"{database} of project {settings.google_cloud_project}"
 
 
 def run_status(profile: str | None, folder: Path, settings: Settings) -> int:
