@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from flask import Flask, request
 
 from tests.conftest import ALLOWED_ORIGIN, AppFactory, FakeClock, LogCapture, log_lines
 from tests.fakes.gemini import FakeGemini
@@ -35,6 +36,35 @@ def test_the_default_profile_serves_while_its_switch_cannot_be_read_and_warns_on
         if "kill switch unreadable" in line.get("message", "")
     ]
     assert len(warnings) == 1 and warnings[0]["severity"] == "WARNING"
+
+
+def test_an_unreadable_switch_is_logged_again_an_hour_later_not_on_every_read(
+    fake_firestore: FakeFirestore, gemini: FakeGemini, clock: FakeClock
+) -> None:
+    fake_firestore.answer_with(500)
+    backend = Backend("fake", fake_firestore.host, "test-hourly")
+    settings = backend.settings(
+        profile="voice-assistant",
+        policy_dir=POLICIES,
+        gemini_endpoint=gemini.url,
+        gemini_api_key="k",
+    )
+    capture = LogCapture()
+    endpoint = build_endpoint(settings, clock, log=capture.log)
+    app = Flask("pause-only")
+    app.add_url_rule("/", "mint", lambda: endpoint.handle(request), methods=["POST"])
+    client = app.test_client()
+
+    def warnings() -> int:
+        return sum("kill switch unreadable" in e["message"] for e in capture.entries())
+
+    for _ in range(6):
+        clock.advance(600)  # every read fails; each is tried after the store's pause
+        assert client.post("/", headers=HEADERS).status_code == 200
+    assert warnings() == 1
+    clock.advance(600)
+    assert client.post("/", headers=HEADERS).status_code == 200
+    assert warnings() == 2
 
 
 def test_a_paused_default_profile_stays_paused_while_the_store_fails(

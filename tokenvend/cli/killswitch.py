@@ -42,8 +42,7 @@ def run_switch(profile: str, paused: bool, folder: Path, settings: Settings) -> 
         print(f"{profile}: the switch was not set: {_why(error)}", file=sys.stderr)
         return 1
     # Where it was written: a switch set in another database than the one the
-    # functions read (TOKENVEND_FIRESTORE_DATABASE; Terraform's output
-    # firestore_database) stops nothing, so say which one it was.
+    # functions read (Terraform's output firestore_database) stops nothing.
     where = f"in {_where(settings)}"
     if paused:
         print(f"{profile}: paused {where}; every instance reading it answers 503 within 10 s")

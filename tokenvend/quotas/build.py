@@ -22,6 +22,8 @@ from tokenvend.quotas.gate import QuotaGate
 from tokenvend.quotas.pause import PauseGate, PauseSwitch
 from tokenvend.settings import Settings, env_name
 
+WARN_EVERY_SECONDS = 3600.0
+
 
 def quota_gate_for(
     policy: Policy, *, settings: Settings, clock: Clock, log: StructuredLog
@@ -63,11 +65,13 @@ def pause_gate_for(
                 "that holds the switch); Terraform sets it"
             )
         return None
-    warned: list[bool] = []
+    warned_at: list[float] = []
 
     def warn(error: QuotaStoreUnavailable) -> None:
-        if not warned:  # once per instance: nothing is counted, only the switch is unknown
-            warned.append(True)
+        # Nothing is counted, only the switch is unknown: a line an hour is enough.
+        now = clock.monotonic_seconds()
+        if not warned_at or now - warned_at[-1] >= WARN_EVERY_SECONDS:
+            warned_at[:] = [now]
             log.emit(
                 "WARNING",
                 f"kill switch unreadable, serving until it answers: {error.detail}",
