@@ -23,6 +23,8 @@ locals {
     # one; a separate Firebase project that uses App Check has it on already.
     local.uses_app_check_api && local.app_check_project == var.project_id ? ["firebaseappcheck.googleapis.com"] : [],
     var.budget == null ? [] : ["billingbudgets.googleapis.com"],
+    # The budget's topic and the trigger that delivers it to budget_guard.
+    local.guard_enabled ? ["eventarc.googleapis.com", "pubsub.googleapis.com"] : [],
     var.custom_domain == null ? [] : ["compute.googleapis.com"], # the load balancer
   ))
 }

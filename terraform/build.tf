@@ -22,8 +22,9 @@ locals {
   build_account_name = "projects/${var.project_id}/serviceAccounts/${local.build_account_email}"
 
   # One image per entry point of main.py. Every profile runs mint_token; another
-  # kind of service adds its entry point here and a module call in services.tf.
-  entry_points = ["mint_token"]
+  # kind of service adds its entry point here and a module call of its own
+  # (budget_guard.tf).
+  entry_points = concat(["mint_token"], local.guard_enabled ? ["budget_guard"] : [])
 
   base_image = "${var.region}-docker.pkg.dev/serverless-runtimes/${var.function_config.base_image_stack}/runtimes/${var.function_config.runtime}"
   image_repository = join("/", [

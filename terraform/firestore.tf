@@ -12,12 +12,13 @@
 # profiles that use Firestore.
 
 locals {
-  quota_profiles          = module.profiles.quota_profiles
-  switch_only_profiles    = module.profiles.switch_only_profiles
-  counts_in_firestore     = length(local.quota_profiles) > 0
-  uses_firestore          = local.counts_in_firestore || length(local.switch_only_profiles) > 0
-  create_database         = var.firestore.create_database
-  uses_firestore_api      = local.create_database || local.uses_firestore
+  quota_profiles       = module.profiles.quota_profiles
+  switch_only_profiles = module.profiles.switch_only_profiles
+  counts_in_firestore  = length(local.quota_profiles) > 0
+  uses_firestore       = local.counts_in_firestore || length(local.switch_only_profiles) > 0
+  create_database      = var.firestore.create_database
+  # budget_guard writes the kill switches (and a marker counter) there too.
+  uses_firestore_api      = local.create_database || local.uses_firestore || local.guard_enabled
   firestore_database      = coalesce(var.firestore.database, "${var.name_prefix}-quotas")
   firestore_database_name = "projects/${var.project_id}/databases/${local.firestore_database}"
 
@@ -47,7 +48,7 @@ resource "google_firestore_database" "quotas" {
 # single-field indexes are turned off: TTL fields holding timestamps that all
 # move forward together are a write hot spot Firestore's docs warn against.
 resource "google_firestore_field" "counters_ttl" {
-  count = local.counts_in_firestore ? 1 : 0
+  count = local.counts_in_firestore || local.guard_enabled ? 1 : 0
 
   project    = var.project_id
   database   = local.create_database ? google_firestore_database.quotas[0].name : local.firestore_database

@@ -69,6 +69,8 @@ locals {
     quota         = [for p, m in google_project_iam_member.quota_datastore_user : "${m.project} ${m.condition[0].expression} ${p}"]
     switch        = [for p, m in google_project_iam_member.switch_datastore_viewer : "${m.project} ${m.condition[0].expression} ${p}"]
     app_check     = [for p, m in google_project_iam_member.app_check_token_verifier : "${m.project} ${p}"]
+    budget_guard  = [for m in google_project_iam_member.budget_guard_datastore_user : "${m.project} ${m.condition[0].expression}"]
+    budget_topic  = [for m in google_pubsub_topic_iam_member.budget_publisher : "${m.topic} ${m.role}"]
   }
 }
 
@@ -85,5 +87,7 @@ resource "time_sleep" "iam_ready" {
     google_project_iam_member.quota_datastore_user,
     google_project_iam_member.switch_datastore_viewer,
     google_project_iam_member.app_check_token_verifier,
+    google_project_iam_member.budget_guard_datastore_user,
+    google_pubsub_topic_iam_member.budget_publisher,
   ]
 }

@@ -1,6 +1,7 @@
 # An optional billing budget on the deployment's project, when var.budget names
 # a billing account. It alerts (to the billing account's admins, and to the
-# email channels) at 50%, 90% and 100% of the amount; it never stops spending.
+# email channels) at 50%, 90% and 100% of the amount; by itself it never stops
+# spending: the budget guard (budget_guard.tf) pauses the profiles.
 # Creating it needs roles/billing.costsManager on the billing account, and with
 # user credentials a quota project (var.billing_project, terraform/README.md).
 
@@ -37,6 +38,10 @@ resource "google_billing_budget" "project" {
   all_updates_rule {
     monitoring_notification_channels = local.alert_channels
     disable_default_iam_recipients   = false
+    # With the guard: every update of the spend goes to its topic too
+    # (budget_guard.tf), in the documented notification format 1.0.
+    pubsub_topic   = local.budget_topic
+    schema_version = local.guard_enabled ? "1.0" : null
   }
 
   lifecycle {

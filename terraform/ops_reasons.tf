@@ -21,6 +21,7 @@ locals {
     quota_exhausted_profile = "quota_exhausted_profile"
     profile_paused          = "profile_paused"
     quota_store_unavailable = "quota_store_unavailable"
+    quota_caller_busy       = "quota_caller_busy"
   }
 
   # Families of codes, matched by prefix: every upstream (Gemini) failure
@@ -31,13 +32,15 @@ locals {
   }
 
   # Quota refusals an operator acts on: a profile-wide limit, the kill switch,
-  # or the counter store being down. One caller over its own limit is the quota
+  # or the counter store being down. One caller over its own limit, or asking
+  # again while its previous request still holds its counter, is the quota
   # doing its job and is only counted.
   quota_reasons = [
     local.reason_codes.quota_exhausted_caller,
     local.reason_codes.quota_exhausted_profile,
     local.reason_codes.profile_paused,
     local.reason_codes.quota_store_unavailable,
+    local.reason_codes.quota_caller_busy,
   ]
   quota_alert_reasons = [
     local.reason_codes.quota_exhausted_profile,

@@ -8,6 +8,17 @@ output "app_check_consume_profiles" {
   value       = sort(keys(module.profiles.app_check_consume_profiles))
 }
 
+output "budget_guard" {
+  description = "With a budget and budget_guard.enabled: the budget_guard service (internal ingress, invoked only by its Eventarc trigger's account), the Pub/Sub topic the budget publishes to, the budget id the guard acts on and its threshold. Null otherwise."
+  value = local.guard_enabled ? {
+    service          = module.budget_guard_service[0].name
+    service_account  = google_service_account.budget_guard[0].email
+    topic            = local.budget_topic
+    budget_id        = local.guarded_budget_id
+    pause_at_percent = var.budget_guard.pause_at_percent
+  } : null
+}
+
 output "build_service_account" {
   description = "Email of the service account Cloud Build builds the image with (the dedicated one Terraform created, or var.build_service_account)."
   value       = local.build_account_email

@@ -130,6 +130,21 @@ variable "budget" {
   }
 }
 
+variable "budget_guard" {
+  description = "With a budget: the budget_guard function, which receives the budget's Pub/Sub notifications and turns on the kill switch of every profile once spend reaches pause_at_percent of the budget (100: the whole amount). It never resumes a profile: `python -m tokenvend resume PROFILE` does (docs/operations.md#the-budget-guard). enabled = false keeps the budget's alerts and deploys no guard. Without a budget there is nothing to guard and this is ignored."
+  type = object({
+    enabled          = optional(bool, true)
+    pause_at_percent = optional(number, 100)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.budget_guard.pause_at_percent > 0 && var.budget_guard.pause_at_percent <= 1000
+    error_message = "budget_guard.pause_at_percent must be a percentage of the budget above 0 and at most 1000, for example 100 to pause when the whole budget is spent or 90 to pause a little before."
+  }
+}
+
 variable "build_python" {
   description = "The Python interpreter that runs the image build step (terraform/scripts/build_image.py); it needs google-auth and requests. `make plan` and `make deploy` set it to the repository's .venv (TF_VAR_build_python); running terraform by hand, point it at any Python 3.11+ with `pip install -r requirements.txt` done."
   type        = string

@@ -23,12 +23,20 @@ def free_port() -> int:
 
 
 class FunctionProcess:
-    """``functions-framework --target mint_token`` with its output collected line by line.
+    """``functions-framework --target mint_token`` (or another ``target``, with its
+    ``signature_type``) with its output collected line by line.
 
     Readiness is the server's own "listening" line, not a sleep or a poll.
     """
 
-    def __init__(self, environment: dict[str, str], *, debug: bool = True) -> None:
+    def __init__(
+        self,
+        environment: dict[str, str],
+        *,
+        debug: bool = True,
+        target: str = "mint_token",
+        signature_type: str = "http",
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
@@ -36,7 +44,8 @@ class FunctionProcess:
             "--source",
             str(ROOT / "main.py"),
             "--target",
-            "mint_token",
+            target,
+            f"--signature-type={signature_type}",
             "--host",
             "127.0.0.1",
             "--port",

@@ -58,6 +58,22 @@ def test_timeout_message_states_the_real_range(bad: str) -> None:
         Settings.from_environ({"TOKENVEND_GEMINI_TIMEOUT_SECONDS": bad})
 
 
+@pytest.mark.parametrize("bad", ["0", "1000.5", "nan", "inf", "-1", "all", "５０"])
+def test_a_pause_threshold_outside_0_to_1000_percent_stops_the_guard(bad: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape("above 0 and at most 1000, got")):
+        Settings.from_environ({"TOKENVEND_BUDGET_PAUSE_AT_PERCENT": bad})
+
+
+def test_the_guard_reads_its_threshold_and_budget_id() -> None:
+    settings = Settings.from_environ(
+        {"TOKENVEND_BUDGET_PAUSE_AT_PERCENT": "90.5", "TOKENVEND_BUDGET_ID": "6f4c2a9e-1b7d"}
+    )
+    assert (settings.budget_pause_at_percent, settings.budget_id) == (90.5, "6f4c2a9e-1b7d")
+    assert Settings.from_environ({}).budget_pause_at_percent == 100.0
+    with pytest.raises(ConfigurationError, match="TOKENVEND_BUDGET_ID must be a budget id"):
+        Settings.from_environ({"TOKENVEND_BUDGET_ID": "billingAccounts/a/budgets/b"})
+
+
 def test_api_version_other_than_v1alpha_or_v1beta_stops_the_instance() -> None:
     assert Settings.from_environ({"TOKENVEND_GEMINI_API_VERSION": "v1beta"}).gemini_api_version == (
         "v1beta"

@@ -12,6 +12,9 @@ import gc
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import flask
 
 from tokenvend.callers.build import caller_check_for
 from tokenvend.clock import Clock, SystemClock
@@ -24,6 +27,53 @@ from tokenvend.settings import Settings, env_name
 from tokenvend.vendor import TokenVendor
 from tokenvend.web.cors import Cors
 from tokenvend.web.endpoint import Endpoint, QuotaCheck
+
+if TYPE_CHECKING:
+    from tokenvend.budget_guard.build import GuardFunction
+
+MINT_TOKEN = "mint_token"  # noqa: S105 - an entry point's name, not a secret
+BUDGET_GUARD = "budget_guard"
+
+
+def served_entry_point() -> str:
+    """The entry point of ``main.py`` this process serves: ``mint_token`` or ``budget_guard``.
+
+    functions-framework names the Flask app it builds after its target and runs
+    ``main.py`` inside that app's context; a plain import (no app) serves mint_token.
+    """
+    if flask.has_app_context() and flask.current_app.name == BUDGET_GUARD:
+        return BUDGET_GUARD
+    return MINT_TOKEN
+
+
+class Instance:
+    """What one process serves, built at cold start: the endpoint, or budget_guard."""
+
+    def __init__(
+        self, *, endpoint: Endpoint | None = None, guard: GuardFunction | None = None
+    ) -> None:
+        self._endpoint = endpoint
+        self._guard = guard
+
+    def endpoint(self) -> Endpoint:
+        if self._endpoint is None:
+            raise ConfigurationError(f"this process serves {BUDGET_GUARD}, not {MINT_TOKEN}")
+        return self._endpoint
+
+    def guard(self) -> GuardFunction:
+        if self._guard is None:
+            raise ConfigurationError(f"this process serves {MINT_TOKEN}, not {BUDGET_GUARD}")
+        return self._guard
+
+
+def instance_from_environment(environ: Mapping[str, str] = os.environ) -> Instance:
+    """The instance of the entry point functions-framework loads ``main.py`` for."""
+    if served_entry_point() == BUDGET_GUARD:
+        # Imported here: a profile's function never loads the guard (nor the quota package).
+        from tokenvend.budget_guard.build import guard_from_environment
+
+        return Instance(guard=guard_from_environment(environ))
+    return Instance(endpoint=endpoint_from_environment(environ))
 
 
 def endpoint_from_environment(environ: Mapping[str, str] = os.environ) -> Endpoint:

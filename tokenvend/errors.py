@@ -247,3 +247,20 @@ class QuotaCallerBusy(QuotaExhausted):
     public_message = "too many requests; retry in a few seconds"
     reason = reasons.QUOTA_CALLER_BUSY
     default_retry_after_seconds = 2
+
+
+class BudgetNotificationMalformed(TokenvendError):
+    """A message on the budget topic that is not a budget notification as Google documents it.
+
+    budget_guard logs it (``detail`` says what is wrong) and acknowledges it: a message
+    that cannot be read now cannot be read on redelivery either.
+    """
+
+    http_status = 400
+    status = "INVALID_ARGUMENT"
+    public_message = "not a budget notification"
+    reason = reasons.BUDGET_MALFORMED
+    detail: str
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail=printable(detail))

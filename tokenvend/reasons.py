@@ -101,3 +101,12 @@ def upstream_status(status: int) -> str:
 def app_check(token_reason: str) -> str:
     """The code of an App Check token refused for ``token_reason`` (a token code above)."""
     return f"{APP_CHECK_PREFIX}{token_reason}"
+
+
+# budget_guard: what it did with one budget notification (its log line's reason).
+BUDGET_PAUSED = "budget_paused"
+BUDGET_UNDER_THRESHOLD = "budget_under_threshold"
+BUDGET_ALREADY_ACTED = "budget_already_acted"
+BUDGET_FOREIGN = "budget_foreign"
+BUDGET_MALFORMED = "budget_malformed"
+BUDGET_STORE_UNAVAILABLE = "budget_store_unavailable"

@@ -25,6 +25,9 @@ API_VERSIONS = ("v1alpha", "v1beta")
 _SECRET_NAME = re.compile(r"^projects/[^/\s]+/secrets/[^/\s]+(/versions/[^/\s]+)?$")
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$")
 _DATABASE_ID = re.compile(r"^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$")
+# The last part of a budget's name, billingAccounts/ACCOUNT/budgets/ID (a UUID).
+_BUDGET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+MAX_PAUSE_AT_PERCENT = 1000.0
 
 
 class _Invalid(ValueError):
@@ -105,6 +108,19 @@ _host_port = _matching(_HOST_PORT, "HOST:PORT, such as 127.0.0.1:8686")
 _database = _matching(
     _DATABASE_ID, "(default) or a database id: 4 to 63 lowercase letters, digits, -"
 )
+
+
+_budget_id = _matching(_BUDGET_ID, "a budget id: the last part of billingAccounts/A/budgets/ID")
+
+
+def _percent(raw: str) -> float:
+    try:
+        value = float(raw) if raw.isascii() else float("nan")
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= MAX_PAUSE_AT_PERCENT:  # NaN fails both comparisons
+        raise _Invalid(f"a percentage above 0 and at most {MAX_PAUSE_AT_PERCENT:g}")
+    return value
 
 
 def _salt(raw: str) -> bytes:
@@ -243,6 +259,19 @@ class Settings:
         "entry, from the right, is the client",
         _whole_number(0, 10),
         0,
+    )
+
+    budget_id: str | None = _setting(
+        "TOKENVEND_BUDGET_ID",
+        "budget_guard acts only on notifications of this budget (the budgetId attribute); "
+        "unset: on any well-formed one",
+        _budget_id,
+    )
+    budget_pause_at_percent: float = _setting(
+        "TOKENVEND_BUDGET_PAUSE_AT_PERCENT",
+        "budget_guard pauses every profile once spend reaches this share of the budget",
+        _percent,
+        100.0,
     )
 
     @classmethod

@@ -1,0 +1,1 @@
+"""budget_guard: the second entry point, which pauses every profile when the budget is spent."""
