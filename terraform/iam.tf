@@ -1,7 +1,8 @@
 # Least privilege, per function:
 # - its own service account, with no project-level role except
-#   roles/datastore.user for profiles with quotas (firestore.tf), limited by an
-#   IAM condition to the quota database, and roles/firebaseappcheck.tokenVerifier
+#   roles/datastore.user for profiles with quotas and roles/datastore.viewer for
+#   those that only read the kill switch (firestore.tf), both limited by an IAM
+#   condition to the quota database, and roles/firebaseappcheck.tokenVerifier
 #   on the Firebase project for profiles with access.app_check.consume: true;
 #   stdout logs reach Cloud Logging through the platform, which needs no role;
 # - secretAccessor on the API-key secret and, when var.subject_hash_salt_secret
@@ -14,7 +15,7 @@ resource "google_service_account" "function" {
   project      = var.project_id
   account_id   = each.value.service_account_id
   display_name = "tokenvend ${each.key}"
-  description  = "Runtime identity of the tokenvend function for profile ${each.key} (${each.value.file}); may only read the Gemini API key secret${each.value.quotas ? " and its quota counters" : ""}."
+  description  = "Runtime identity of the tokenvend function for profile ${each.key} (${each.value.file}); may only read the Gemini API key secret${each.value.quotas ? " and its quota counters" : each.value.kill_switch ? " and its kill switch" : ""}."
 
   depends_on = [time_sleep.apis_ready]
 }
@@ -66,6 +67,7 @@ locals {
     api_key       = [for p, m in google_secret_manager_secret_iam_member.function : "${m.project}/${m.secret_id} ${p}"]
     salt          = [for p, m in google_secret_manager_secret_iam_member.subject_hash_salt : "${m.project}/${m.secret_id} ${p}"]
     quota         = [for p, m in google_project_iam_member.quota_datastore_user : "${m.project} ${m.condition[0].expression} ${p}"]
+    switch        = [for p, m in google_project_iam_member.switch_datastore_viewer : "${m.project} ${m.condition[0].expression} ${p}"]
     app_check     = [for p, m in google_project_iam_member.app_check_token_verifier : "${m.project} ${p}"]
     budget_guard  = [for m in google_project_iam_member.budget_guard_datastore_user : "${m.project} ${m.condition[0].expression}"]
     budget_topic  = [for m in google_pubsub_topic_iam_member.budget_publisher : "${m.topic} ${m.role}"]
@@ -83,6 +85,7 @@ resource "time_sleep" "iam_ready" {
     google_secret_manager_secret_iam_member.function,
     google_secret_manager_secret_iam_member.subject_hash_salt,
     google_project_iam_member.quota_datastore_user,
+    google_project_iam_member.switch_datastore_viewer,
     google_project_iam_member.app_check_token_verifier,
     google_project_iam_member.budget_guard_datastore_user,
     google_pubsub_topic_iam_member.budget_publisher,

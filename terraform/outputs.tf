@@ -38,7 +38,7 @@ output "dashboard" {
 }
 
 output "firestore_database" {
-  description = "Firestore database id the quota counters live in (created on the first apply unless firestore.create_database = false), or null when Terraform neither created one nor has a quota profile using one. The kill switch is the document tokenvend_profiles/<profile> with a boolean field paused."
+  description = "Firestore database id the quota counters live in (created on the first apply unless firestore.create_database = false), or null when Terraform neither created one nor has a profile using one (quotas, spend or kill_switch: true). The kill switch is the document tokenvend_profiles/<profile> with a boolean field paused."
   value       = local.create_database || local.uses_firestore ? local.firestore_database : null
 }
 
@@ -54,6 +54,11 @@ output "function_urls" {
 output "image" {
   description = "The container image every profile's service runs (Artifact Registry, tagged with a hash of its source, base image and entry point)."
   value       = local.images["mint_token"]
+}
+
+output "kill_switch_profiles" {
+  description = "Profiles whose functions read the kill switch (quotas, spend or kill_switch: true): python -m tokenvend pause PROFILE stops them within 10 s."
+  value       = sort([for name, p in module.profiles.profiles : name if p.kill_switch])
 }
 
 output "public_profiles" {

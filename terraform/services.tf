@@ -78,8 +78,9 @@ module "profile_service" {
       # Project of the quota database, and of the trace links in log lines.
       GOOGLE_CLOUD_PROJECT = var.project_id
     },
-    # Only functions whose policy has quotas talk to Firestore (firestore.tf).
-    each.value.quotas ? { TOKENVEND_FIRESTORE_DATABASE = local.firestore_database } : {},
+    # Only functions whose policy has quotas or reads the kill switch talk to
+    # Firestore (firestore.tf).
+    each.value.kill_switch ? { TOKENVEND_FIRESTORE_DATABASE = local.firestore_database } : {},
     local.trusted_proxy_hops > 0 ? { TOKENVEND_TRUSTED_PROXY_HOPS = tostring(local.trusted_proxy_hops) } : {},
   )
   # The salt of the caller hashes, from Secret Manager when one is named: the

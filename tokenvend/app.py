@@ -28,7 +28,7 @@ from tokenvend.policy.loader import load_profile, policy_files
 from tokenvend.settings import Settings, env_name
 from tokenvend.vendor import TokenVendor
 from tokenvend.web.cors import Cors
-from tokenvend.web.endpoint import Endpoint
+from tokenvend.web.endpoint import Endpoint, QuotaCheck
 
 if TYPE_CHECKING:
     from tokenvend.budget_guard.build import GuardFunction
@@ -171,12 +171,16 @@ def _build(settings: Settings, clock: Clock, log: StructuredLog) -> Endpoint:
         api_version=settings.gemini_api_version,
         websocket_url=websocket_url(settings.gemini_endpoint, settings.gemini_api_version),
     )
-    quotas = None
+    quotas: QuotaCheck | None = None
     if policy.quotas is not None:
         # Imported here: a profile without quotas never loads the quota package.
         from tokenvend.quotas.build import quota_gate_for
 
         quotas = quota_gate_for(policy, settings=settings, clock=clock, log=log)
+    elif policy.kill_switch:
+        from tokenvend.quotas.build import pause_gate_for
+
+        quotas = pause_gate_for(policy, settings=settings, clock=clock, log=log)
     return Endpoint(
         vendor=vendor,
         cors=Cors(policy.access.allowed_origins),

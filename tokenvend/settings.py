@@ -226,6 +226,12 @@ class Settings:
         "project of the Firestore database and of trace links in logs",
         _text,
     )
+    cloud_run_service: str | None = _setting(
+        "K_SERVICE",
+        "set by Cloud Run (the service's name): there a kill_switch profile without "
+        "GOOGLE_CLOUD_PROJECT refuses to start instead of serving without its switch",
+        _text,
+    )
     firestore_emulator_host: str | None = _setting(
         "FIRESTORE_EMULATOR_HOST",
         "quotas talk to this Firestore emulator, without credentials",

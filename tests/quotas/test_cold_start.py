@@ -27,13 +27,25 @@ def modules_after_cold_start(environment: str, prefixes: tuple[str, ...]) -> lis
         check=True,
         env={"PATH": "/usr/bin:/bin"},
     )
-    loaded: list[str] = json.loads(result.stdout)
+    # The last line: a cold start may log a warning first.
+    loaded: list[str] = json.loads(result.stdout.splitlines()[-1])
     return loaded
 
 
-def test_a_profile_without_quotas_never_imports_the_quota_package() -> None:
-    environment = "TOKENVEND_PROFILE='voice-assistant', GEMINI_API_KEY='x'"
+def test_a_profile_without_quotas_or_kill_switch_never_imports_the_quota_package() -> None:
+    environment = (
+        f"TOKENVEND_PROFILE='case-2-locked', GEMINI_API_KEY='x', "
+        f"TOKENVEND_POLICY_DIR='{ROOT / 'examples' / 'policies'}'"
+    )
     assert modules_after_cold_start(environment, ("tokenvend.quotas",)) == []
+
+
+def test_a_kill_switch_profile_loads_the_switch_but_no_counting_and_no_google_auth() -> None:
+    environment = "TOKENVEND_PROFILE='voice-assistant', GEMINI_API_KEY='x', "
+    environment += "GOOGLE_CLOUD_PROJECT='demo'"
+    loaded = modules_after_cold_start(environment, ("tokenvend.quotas", "google.auth"))
+    assert "tokenvend.quotas.pause" in loaded
+    assert not [name for name in loaded if name.startswith("google.auth")]
 
 
 def test_a_quota_profile_defers_google_auth_to_its_first_firestore_call(tmp_path: Path) -> None:

@@ -103,6 +103,7 @@ def test_iam_is_per_function_and_least_privilege(root_config: Config) -> None:
         "google_project_iam_member.build": "${each.value}",
         "google_project_iam_member.budget_guard_datastore_user": "roles/datastore.user",
         "google_project_iam_member.quota_datastore_user": "roles/datastore.user",
+        "google_project_iam_member.switch_datastore_viewer": "roles/datastore.viewer",
         "google_pubsub_topic_iam_member.budget_publisher": "roles/pubsub.publisher",
         "google_secret_manager_secret_iam_member.function": "roles/secretmanager.secretAccessor",
         "google_secret_manager_secret_iam_member.subject_hash_salt": (
@@ -111,15 +112,16 @@ def test_iam_is_per_function_and_least_privilege(root_config: Config) -> None:
         "google_storage_bucket_iam_member.build_reads_source": "roles/storage.objectViewer",
     }
     # Project-wide grants: only the build account's, datastore.user for quota
-    # profiles and the budget guard, limited by a condition to the quota
-    # database, and the App Check token verifier for profiles that consume App
-    # Check tokens.
+    # profiles and the budget guard, datastore.viewer for profiles that only read
+    # the kill switch, each limited by a condition to the quota database, and the
+    # App Check token verifier for profiles that consume App Check tokens.
     project_wide = {r.address: r.body for r in root_config.resources("google_project_iam")}
     assert set(project_wide) == {
         "google_project_iam_member.app_check_token_verifier",
         "google_project_iam_member.build",
         "google_project_iam_member.budget_guard_datastore_user",
         "google_project_iam_member.quota_datastore_user",
+        "google_project_iam_member.switch_datastore_viewer",
     }
     guard = project_wide["google_project_iam_member.budget_guard_datastore_user"]
     assert "google_service_account.budget_guard[0].email" in guard["member"]
@@ -134,6 +136,9 @@ def test_iam_is_per_function_and_least_privilege(root_config: Config) -> None:
     quota = project_wide["google_project_iam_member.quota_datastore_user"]
     assert quota["for_each"] == "${local.quota_profiles}"
     assert "resource.name ==" in quota["condition"][0]["expression"]
+    switch = project_wide["google_project_iam_member.switch_datastore_viewer"]
+    assert switch["for_each"] == "${local.switch_only_profiles}"
+    assert switch["condition"][0]["expression"] == quota["condition"][0]["expression"]
     # The invoker: only in the service module, only roles/run.invoker, only while
     # the invoker check is on.
     service_module = Config.load(TF_DIR / "modules" / "run-service")

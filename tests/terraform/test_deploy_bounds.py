@@ -125,6 +125,8 @@ def access_variants() -> dict[str, dict[str, Any]]:
             "quotas": quotas,
             "access": {**access, "app_check": {**app_check, "consume": True}},
         },
+        "spend": {"spend": {"per_profile": {"usd": 10, "per_seconds": 86400}}},
+        "switch-off": {"kill_switch": False},
     }
 
 
@@ -143,9 +145,15 @@ def test_terraform_reads_quotas_and_app_check_consume_as_the_function_does(
     for name, planned in profiles.items():
         policy = load_policy(tmp_path / f"{name}.yaml")  # each variant is a valid policy
         consume = policy.access.app_check is not None and policy.access.app_check.consume
-        assert (planned["quotas"], planned["app_check_consume"]) == (
+        assert (planned["quotas"], planned["kill_switch"], planned["app_check_consume"]) == (
             policy.quotas is not None,
+            policy.kill_switch,
             consume,
         ), name
     assert sorted(run.outputs["app_check_consume_profiles"]) == ["both", "consume-true"]
-    assert sorted(run.outputs["quota_profiles"]) == ["both", "quotas"]
+    assert sorted(run.outputs["quota_profiles"]) == ["both", "quotas", "spend"]
+    # The template (the shipped default) opts in to the kill switch; switch-off does not.
+    switch_only = [
+        n for n in sorted(profiles) if n not in ("both", "quotas", "spend", "switch-off")
+    ]
+    assert sorted(run.outputs["switch_only_profiles"]) == switch_only

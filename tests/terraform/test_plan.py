@@ -207,11 +207,12 @@ def test_builds_run_as_a_dedicated_account_with_the_documented_role_and_scoped_g
     assert reads.after["role"] == "roles/storage.objectViewer"
     writes = plan.one("google_artifact_registry_repository_iam_member.build_writes_images")
     assert writes.after["role"] == "roles/artifactregistry.writer"
-    # Storage is read on the source bucket only: no project-wide storage role.
+    # Storage is read on the source bucket only: no project-wide storage role (the
+    # default profile's read-only kill switch grant is the only other one).
     project_roles = {
         c.after["role"] for c in plan.changes if c.address.startswith("google_project_iam_member")
     }
-    assert project_roles == {"roles/run.builder"}
+    assert project_roles == {"roles/run.builder", "roles/datastore.viewer"}
 
 
 def test_resources_wait_for_the_apis(plans: dict[str, Plan]) -> None:
@@ -270,6 +271,8 @@ def test_the_iam_wait_covers_every_grant_and_holds_back_the_build_and_services(
             assert grant in triggers["salt"]
         for grant in plan.of("google_project_iam_member.quota_datastore_user"):
             assert grant in triggers["quota"]
+        for grant in plan.of("google_project_iam_member.switch_datastore_viewer"):
+            assert grant in triggers["switch"]
         for grant in plan.of("google_project_iam_member.app_check_token_verifier"):
             assert grant in triggers["app_check"]
         assert "roles/run.builder" in triggers["build_project"]
@@ -328,6 +331,26 @@ def test_the_firestore_database_exists_from_the_first_apply_and_outlives_its_quo
     } == {"delete"}
     assert not plans["default"].of("google_firestore_field.counters_ttl")
     assert not plans["default"].of("google_project_iam_member.quota_datastore_user")
+
+
+def test_the_default_profile_reads_its_kill_switch_with_a_read_only_grant(
+    plans: dict[str, Plan],
+) -> None:
+    plan = plans["default"]
+    grants = plan.of("google_project_iam_member.switch_datastore_viewer")
+    assert sorted(grants) == ["voice-assistant"]
+    (grant,) = grants.values()
+    assert grant.after["role"] == "roles/datastore.viewer"
+    (condition,) = grant.after["condition"]
+    assert f"projects/{PROJECT}/databases/tokenvend-quotas" in condition["expression"]
+    assert "voice-assistant" in plan.one("time_sleep.iam_ready").after["triggers"]["switch"]
+    envs = {name: environment(s) for name, s in services(plan).items()}
+    assert envs["voice-assistant"]["TOKENVEND_FIRESTORE_DATABASE"] == "tokenvend-quotas"
+    assert envs["voice-assistant"]["GOOGLE_CLOUD_PROJECT"] == PROJECT
+    assert plan.output("kill_switch_profiles") == ["voice-assistant"]
+    assert plan.output("firestore_database") == "tokenvend-quotas"
+    enabled = {s.after["service"] for s in plan.of("google_project_service.enabled").values()}
+    assert "firestore.googleapis.com" in enabled
 
 
 def test_quota_profiles_get_the_ttl_policy_their_database_and_a_scoped_grant(

@@ -4,7 +4,7 @@
 in it; default: the policy folder of the settings). ``explain PROFILE`` prints what one
 policy allows. ``settings`` lists every environment variable the function reads, from
 the declarations in ``tokenvend/settings.py``. ``pause PROFILE``, ``resume PROFILE``
-and ``status [PROFILE]`` work the kill switch of profiles with quotas.
+and ``status [PROFILE]`` work the kill switch of the profiles that read it.
 """
 
 from __future__ import annotations
@@ -45,13 +45,15 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     )
     commands.add_parser("settings", help="list the environment variables the function reads")
     switch_help = {
-        "pause": "stop a quota profile minting, on every instance within 10 s",
-        "resume": "let a paused quota profile mint again",
-        "status": "show whether quota profiles are paused",
+        "pause": "stop a profile minting, on every instance within 10 s",
+        "resume": "let a paused profile mint again",
+        "status": "show whether profiles are paused",
     }
     for name, text in switch_help.items():
         command = commands.add_parser(name, help=text)
-        command.add_argument("profile", nargs="?" if name == "status" else None)
+        command.add_argument(
+            "profile", nargs="?" if name == "status" else None, help="profile name (not a path)"
+        )
         command.add_argument("--policy-dir", type=Path, help="folder of policies")
     arguments = parser.parse_args(argv)
     if arguments.command == "settings":

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tokenvend.cli.cost import worst_case_lines
 from tokenvend.cli.lint import policy_warnings
 from tokenvend.errors import PolicyError
 from tokenvend.gemini.lock_probes import LOCK_PROBES_PATH, LockFacts, lock_facts
@@ -42,7 +43,7 @@ def run_explain(profile: str, folder: Path, settings: Settings, now: datetime | 
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     url = url_of_auth_tokens(settings.gemini_endpoint, settings.gemini_api_version)
     switch = None
-    if policy.quotas is not None:
+    if policy.kill_switch:
         from tokenvend.cli.killswitch import EXPLAIN_DEADLINE_SECONDS, switch_state
 
         switch = switch_state(settings, policy.profile, deadline_seconds=EXPLAIN_DEADLINE_SECONDS)
@@ -62,7 +63,7 @@ def explain(
 ) -> str:
     """What ``policy`` allows, in words, with the body it would send at ``now``.
 
-    ``switch`` is the kill switch's state as read from the store, for quota profiles;
+    ``switch`` is the kill switch's state as read from the store, for profiles that read it;
     ``facts`` what the lock probes found (default: ``lock_probes.json``).
     """
     lines = [f"profile {policy.profile} ({policy.source})", f"  {policy.description}", ""]
@@ -78,6 +79,7 @@ def explain(
         "",
     ]
     lines += _quotas(policy, switch)
+    lines += worst_case_lines(policy)
     if policy.client_options:
         lines.append('Client options (the browser sends {"options": {NAME: VALUE}})')
         for option in policy.client_options:
@@ -174,8 +176,12 @@ def _who(policy: Policy) -> list[str]:
 def _quotas(policy: Policy, switch: str | None) -> list[str]:
     quotas = policy.quotas
     if quotas is None:
-        return ["Quotas: none (tokens are not counted; see docs/operations.md)", ""]
-    lines = ["Quotas (counted in Firestore across all instances)"]
+        lines = ["Quotas: none (tokens are not counted; see docs/operations.md)"]
+        if policy.kill_switch:
+            lines.append(f"  kill switch: {switch or 'unknown'} (kill_switch: true)")
+        return [*lines, ""]
+    spent = " and spend limits" if policy.spend else ""
+    lines = [f"Quotas{spent} (counted in Firestore across all instances)"]
     for scope, limit in (("each caller", quotas.per_caller), ("all callers", quotas.per_profile)):
         if limit is not None:
             lines.append(

@@ -1,12 +1,14 @@
-"""``python -m tokenvend pause | resume | status``: the kill switch of quota profiles.
+"""``python -m tokenvend pause | resume | status``: the kill switch of every profile.
 
 ``pause PROFILE`` sets ``paused`` on ``tokenvend_profiles/PROFILE`` in the Firestore
 database the settings name; every instance of the profile reads it within 10 seconds
-and answers 503 until ``resume PROFILE``. Only profiles with a ``quotas`` section read
-the switch, so the commands refuse other profiles rather than pretend to stop them.
-``status`` prints each quota profile's switch; ``explain`` shows it too, through
-``switch_state``, which gives up quickly and says "unknown" when the store is out of
-reach.
+and answers 503 until ``resume PROFILE``. Profiles with ``quotas`` or ``spend`` read the
+switch, and so does any with ``kill_switch: true``; the commands refuse other profiles
+rather than pretend to stop them. ``PROFILE`` is a profile name, nothing else: a path
+would name a policy file somewhere else and a document the function never reads.
+``status`` prints each such profile's switch (and names the policy files it could not
+read); ``explain`` shows it too, through ``switch_state``, which gives up quickly and
+says "unknown" when the store is out of reach.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from tokenvend.errors import ConfigurationError, PolicyError, QuotaStoreUnavailable
 from tokenvend.policy.loader import load_profile, policy_files
-from tokenvend.policy.model import Policy
+from tokenvend.policy.model import PROFILE_NAME, Policy
 from tokenvend.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,34 +33,52 @@ EXPLAIN_DEADLINE_SECONDS = 2.0
 
 def run_switch(profile: str, paused: bool, folder: Path, settings: Settings) -> int:
     """``pause`` (``paused`` True) or ``resume`` one profile; 0 when the switch is set."""
-    policy = _quota_policy(folder, profile)
+    policy = _switch_policy(folder, profile)
     if policy is None:
         return 1
     try:
-        _store(settings).set_paused(profile, paused)
+        _store(settings).set_paused(policy.profile, paused)
     except (ConfigurationError, QuotaStoreUnavailable) as error:
         print(f"{profile}: the switch was not set: {_why(error)}", file=sys.stderr)
         return 1
+    # Where it was written: a switch set in another database than the one the
+    # functions read (Terraform's output firestore_database) stops nothing.
+    where = f"in {_where(settings)}"
     if paused:
-        print(f"{profile}: paused; every instance answers 503 within 10 s")
+        print(f"{profile}: paused {where}; every instance reading it answers 503 within 10 s")
     else:
-        print(f"{profile}: resumed; every instance mints again within 10 s")
+        print(f"{profile}: resumed {where}; every instance reading it mints again within 10 s")
     return 0
 
 
+def _where(settings: Settings) -> str:
+    database = f"database {settings.firestore_database}"
+    if settings.firestore_emulator_host:
+        return f"{database} of the emulator at {settings.firestore_emulator_host}"
+    return f"{database} of project {settings.google_cloud_project}"
+
+
 def run_status(profile: str | None, folder: Path, settings: Settings) -> int:
-    """Prints the switch of ``profile``, or of every quota profile in ``folder``."""
+    """Prints the switch of ``profile``, or of every profile in ``folder`` that reads one."""
+    failed = False
     if profile is not None:
-        policy = _quota_policy(folder, profile)
+        policy = _switch_policy(folder, profile)
         if policy is None:
             return 1
-        names = [profile]
+        names = [policy.profile]
     else:
-        names = [path.stem for path in policy_files(folder) if _has_quotas(folder, path.stem)]
-        if not names:
-            print(f"no policy in {folder} has a quotas section")
+        names = []
+        for path in policy_files(folder):
+            try:
+                if load_profile(folder, path.stem).kill_switch:
+                    names.append(path.stem)
+            except PolicyError:
+                # A file the function would refuse to start with: say so, never skip it.
+                print(f"{path.stem}: policy invalid, switch not shown (run validate)")
+                failed = True
+        if not names and not failed:
+            print(f"no policy in {folder} reads the kill switch (see docs/operations.md)")
             return 0
-    failed = False
     for name in names:
         state = switch_state(settings, name, deadline_seconds=settings.firestore_timeout_seconds)
         failed = failed or state.startswith("unknown")
@@ -100,24 +120,26 @@ def _why(error: Exception) -> str:
     return str(error)
 
 
-def _quota_policy(folder: Path, profile: str) -> Policy | None:
+def _switch_policy(folder: Path, profile: str) -> Policy | None:
+    """The policy of a profile that reads the switch; None (and why, on stderr) otherwise."""
+    if not PROFILE_NAME.match(profile):
+        print(
+            f"{profile!r} is not a profile name: give the name of a policy file in {folder} "
+            "without .yaml (lowercase letters, digits and hyphens), not a path",
+            file=sys.stderr,
+        )
+        return None
     try:
         policy = load_profile(folder, profile)
     except PolicyError as error:
         print(error, file=sys.stderr)
         return None
-    if policy.quotas is None:
+    if not policy.kill_switch:
         print(
-            f"{profile}: its policy has no quotas section, so its function never reads the "
-            "switch; add one (see docs/operations.md)",
+            f"{profile}: its function never reads the switch (its policy has no quotas, no "
+            "spend and no kill_switch: true); add kill_switch: true and deploy it first "
+            "(see docs/operations.md)",
             file=sys.stderr,
         )
         return None
     return policy
-
-
-def _has_quotas(folder: Path, profile: str) -> bool:
-    try:
-        return load_profile(folder, profile).quotas is not None
-    except PolicyError:
-        return False

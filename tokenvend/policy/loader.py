@@ -28,16 +28,15 @@ from tokenvend.policy.model import (
     PROFILE_NAME,
     ClientOption,
     Deploy,
-    Limit,
     LiveConstraints,
     Lock,
     Policy,
-    Quotas,
     TokenRules,
 )
 from tokenvend.policy.option_rules import MISSING, configured_value, field_type
 from tokenvend.policy.rules import rule_problems
 from tokenvend.policy.schema import Problem, check, policy_schema
+from tokenvend.policy.spend import compile_spend
 from tokenvend.policy.strict_yaml import LOAD_ERRORS, describe_load_error, parse_yaml, yaml_hints
 
 # A policy is a few kilobytes; a long system instruction still fits many times over.
@@ -141,6 +140,7 @@ def _yaml_kind(value: Any) -> str:
 
 def _build(profile: str, source: str, document: Mapping[str, Any]) -> Policy:
     token = document["token"]
+    spend, quotas = compile_spend(document)
     return Policy(
         profile=profile,
         source=source,
@@ -154,22 +154,9 @@ def _build(profile: str, source: str, document: Mapping[str, Any]) -> Policy:
         access=build_access(document["access"]),
         deploy=Deploy(**document["deploy"]),
         client_options=_build_options(document),
-        quotas=_build_quotas(document.get("quotas")),
-    )
-
-
-def _build_quotas(quotas: Mapping[str, Any] | None) -> Quotas | None:
-    if quotas is None:
-        return None
-
-    def limit(name: str) -> Limit | None:
-        rule = quotas.get(name)
-        return None if rule is None else Limit(int(rule["tokens"]), int(rule["per_seconds"]))
-
-    return Quotas(
-        per_caller=limit("per_caller"),
-        per_profile=limit("per_profile"),
-        when_store_unavailable=quotas.get("when_store_unavailable", "refuse"),
+        quotas=quotas,
+        spend=spend,
+        kill_switch=quotas is not None or document.get("kill_switch", False),
     )
 
 

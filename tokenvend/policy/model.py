@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from tokenvend.jsonvalues import FrozenJson
 from tokenvend.policy.access import Access
+from tokenvend.policy.cost import WorstCase
+from tokenvend.policy.prices import Prices
 
 # A profile's name: its policy file's, its function's, its environment's. Terraform's
 # check of the file names (terraform/modules/profiles/main.tf) is tested against it.
@@ -108,6 +110,25 @@ class Quotas:
 
 
 @dataclass(frozen=True)
+class SpendLimit:
+    """At most ``usd`` per window of ``per_seconds``: ``tokens`` tokens at the worst case."""
+
+    usd: float
+    per_seconds: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Spend:
+    """The ``spend`` section: dollar limits (already compiled into ``quotas``) and prices."""
+
+    per_caller: SpendLimit | None
+    per_profile: SpendLimit | None
+    prices: Prices | None  # the policy's own; None: the catalogue's
+    worst: WorstCase
+
+
+@dataclass(frozen=True)
 class Policy:
     """One profile's policy file, checked and frozen: all a request needs to know."""
 
@@ -119,7 +140,10 @@ class Policy:
     access: Access
     deploy: Deploy
     client_options: tuple[ClientOption, ...] = ()
-    quotas: Quotas | None = None
+    quotas: Quotas | None = None  # with the spend limits compiled in
+    spend: Spend | None = None
+    # The instance reads the kill switch: always with quotas, else when the policy opts in.
+    kill_switch: bool = False
 
     def session_models(self) -> list[str]:
         """Every model a token of this policy may open a session with (none if unconstrained)."""

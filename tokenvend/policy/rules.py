@@ -18,6 +18,7 @@ from tokenvend.policy.access import app_check_problems
 from tokenvend.policy.catalogue import model_problems
 from tokenvend.policy.option_rules import option_problems
 from tokenvend.policy.schema import Problem
+from tokenvend.policy.spend import spend_problems
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 MAX_PORT = 65535
@@ -60,7 +61,24 @@ def rule_problems(
     options, live = parts.get("client_options", None), parts.get("live")
     if _readable(options, live) and options is not None:
         problems += option_problems(options, live, schema)
-    return problems
+    return problems + _spend(parts, quotas, options, live)
+
+
+def _spend(parts: _ValidParts, quotas: Any, options: Any, live: Any) -> list[Problem]:
+    spend, token = parts.get("spend", None), parts.get("token")
+    if parts.get("kill_switch", None) is False and (quotas or spend) is not None:
+        return [
+            (
+                "kill_switch",
+                "a profile with quotas or spend always reads the kill switch; remove "
+                "kill_switch: false",
+            )
+        ]
+    if spend is None or not _readable(spend, token, live, options, quotas):
+        return []
+    document = {"token": token, "live": live, "spend": spend}
+    document |= {"quotas": quotas, "client_options": options}
+    return spend_problems(document)
 
 
 def _port(origin: str) -> int | None:

@@ -100,3 +100,24 @@ class PauseSwitch:
                 self._paused, self._read_at = paused, now
             self._failure, self._reading = failure, False
             self._changed.notify_all()
+
+
+class _NothingTaken:
+    def give_back(self) -> None:
+        """Nothing was counted, so there is nothing to give back."""
+
+
+class PauseGate:
+    """The ``QuotaCheck`` of a profile without quotas that reads the kill switch.
+
+    It counts nothing: a request is refused only while the profile is paused. When the
+    switch cannot be read, a profile last read as paused stays paused and one read as
+    running, or never read, serves (it has no limits to protect), with a warning.
+    """
+
+    def __init__(self, switch: PauseSwitch) -> None:
+        self.switch = switch
+
+    def admit(self, caller: object, forwarded_for: object, remote_addr: object) -> _NothingTaken:
+        self.switch.check()
+        return _NothingTaken()

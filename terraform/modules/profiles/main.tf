@@ -1,8 +1,8 @@
 # Reads every `*.yaml` file directly in var.policies_dir and turns each into one
-# profile. Only `description`, `deploy`, whether a `quotas` section is present and
-# whether `access.app_check.consume` is true matter here (docs/policies.md); the
-# rest of the policy, quotas included, is validated by `make validate` and by the
-# function at cold start.
+# profile. Only `description`, `deploy`, whether a `quotas` or `spend` section is
+# present, whether `kill_switch` and `access.app_check.consume` are true matter here
+# (docs/policies.md); the rest of the policy, quotas included, is validated by
+# `make validate` and by the function at cold start.
 
 locals {
   allowed_memory_mb = [128, 256, 512, 1024, 2048, 4096]
@@ -63,8 +63,16 @@ locals {
         TOKENVEND_PROFILE = trimsuffix(f, ".yaml")
       }
       # Counters in Firestore are needed only when the policy has a `quotas`
-      # section; its content is the function's to validate, not Terraform's.
-      quotas = try(local.files[f].quotas, null) != null
+      # section, or a `spend` one (compiled into quotas); their content is the
+      # function's to validate, not Terraform's.
+      quotas = try(local.files[f].quotas, null) != null || try(local.files[f].spend, null) != null
+      # The kill switch (a Firestore document) is read by every quota profile and
+      # by any other whose policy says kill_switch: true (a literal true, as in
+      # the schema).
+      kill_switch = (
+        try(local.files[f].quotas, null) != null || try(local.files[f].spend, null) != null
+        || try(local.files[f].kill_switch, false) == true
+      )
       # App Check replay protection: the function calls Firebase's
       # verifyAppCheckToken, which needs roles/firebaseappcheck.tokenVerifier.
       # Only a literal true counts, as in the schema (a boolean).

@@ -4,7 +4,7 @@ output "app_check_consume_profiles" {
 }
 
 output "profiles" {
-  description = "Map of profile name (policy file stem) to what Terraform needs to deploy it: function_name, service_account_id, public, min_instances, max_instances, memory_mb, available_memory, description, file, environment, quotas (true when the policy has a quotas section), app_check_consume (true when the policy says access.app_check.consume: true)."
+  description = "Map of profile name (policy file stem) to what Terraform needs to deploy it: function_name, service_account_id, public, min_instances, max_instances, memory_mb, available_memory, description, file, environment, quotas (true when the policy has a quotas or spend section), kill_switch (true when its function reads the kill switch: quotas, spend or kill_switch: true), app_check_consume (true when the policy says access.app_check.consume: true)."
   value       = local.profiles
 
   precondition {
@@ -55,6 +55,11 @@ output "public_profiles" {
 }
 
 output "quota_profiles" {
-  description = "The subset of `profiles` whose policy has a `quotas` section: their functions get the Firestore database, roles/datastore.user and TOKENVEND_FIRESTORE_DATABASE."
+  description = "The subset of `profiles` whose policy has a `quotas` or `spend` section: their functions get the Firestore database, roles/datastore.user and TOKENVEND_FIRESTORE_DATABASE."
   value       = { for name, p in local.profiles : name => p if p.quotas }
+}
+
+output "switch_only_profiles" {
+  description = "The subset of `profiles` that read the kill switch without quotas (kill_switch: true): their functions get the Firestore database, roles/datastore.viewer (read only) and TOKENVEND_FIRESTORE_DATABASE."
+  value       = { for name, p in local.profiles : name => p if p.kill_switch && !p.quotas }
 }
