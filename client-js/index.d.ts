@@ -26,7 +26,15 @@ export interface TokenvendErrorBody {
     code: number;
     status: string;
     message: string;
+    details: ErrorInfo[];
   };
+}
+
+/** Why (openapi.yaml, ErrorInfo): `reason` is a code an app can act on, e.g. `QUOTA_EXHAUSTED_CALLER`. */
+export interface ErrorInfo {
+  '@type': 'type.googleapis.com/google.rpc.ErrorInfo';
+  reason: string;
+  domain: 'tokenvend';
 }
 
 export interface TokenHooks {
@@ -83,7 +91,7 @@ export class TokenError extends Error {
   readonly code: number;
   /** The Google status name: PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNAVAILABLE, ... */
   readonly status: string;
-  /** The machine-readable reason, when the function sends one (`error.details[].reason`). */
+  /** The machine-readable reason (`error.details[0].reason`, e.g. `QUOTA_EXHAUSTED_CALLER`); null if none came. */
   readonly reason: string | null;
   /** Seconds from `Retry-After` (429 and 503); null without one. */
   readonly retryAfterSeconds: number | null;

@@ -17,7 +17,7 @@ TYPES = (ROOT / "client-js" / "index.d.ts").read_text(encoding="utf-8")
 SCHEMAS: dict[str, Any] = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))[
     "components"
 ]["schemas"]
-FIELD = re.compile(r"^\s*(\w+)(\??):\s*(.+?);\s*$", re.MULTILINE)
+FIELD = re.compile(r"^\s*'?([\w@]+)'?(\??):\s*(.+?);\s*$", re.MULTILINE)
 
 
 def typescript_fields(body: str) -> dict[str, tuple[str, bool]]:
@@ -34,7 +34,11 @@ def interface_body(name: str) -> str:
 def typescript_type(schema: dict[str, Any]) -> str:
     """The TypeScript spelling of an OpenAPI property schema, as index.d.ts writes it."""
     if "$ref" in schema:
-        return typescript_type(SCHEMAS[schema["$ref"].rsplit("/", 1)[1]])
+        name = schema["$ref"].rsplit("/", 1)[1]
+        # An object schema is an interface of its own name; any other is spelled inline.
+        return name if SCHEMAS[name]["type"] == "object" else typescript_type(SCHEMAS[name])
+    if schema.get("type") == "array":
+        return f"{typescript_type(schema['items'])}[]"
     if "const" in schema:
         return f"'{schema['const']}'"
     kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
@@ -63,12 +67,17 @@ def test_the_error_body_type_has_every_field_of_the_error_schema() -> None:
     )
 
 
+def test_the_error_info_type_has_every_field_of_the_error_info_schema() -> None:
+    assert typescript_fields(interface_body("ErrorInfo")) == expected_fields(SCHEMAS["ErrorInfo"])
+
+
 @pytest.mark.parametrize(
     ("schema", "spelled"),
     [
         ({"type": ["string", "null"]}, "string | null"),
         ({"type": "integer"}, "number"),
         ({"const": "v1alpha", "type": "string"}, "'v1alpha'"),
+        ({"type": "array", "items": {"$ref": "#/components/schemas/ErrorInfo"}}, "ErrorInfo[]"),
     ],
 )
 def test_openapi_types_are_spelled_as_typescript_spells_them(

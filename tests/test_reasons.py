@@ -9,10 +9,24 @@ attribute or variable) given a literal of its own, outside the one module.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
+
+import pytest
 
 from tests.conftest import ROOT
 from tokenvend import reasons
+from tokenvend.errors import (
+    BadGateway,
+    PermissionDenied,
+    ProfilePaused,
+    QuotaCallerBusy,
+    QuotaExhausted,
+    QuotaStoreUnavailable,
+    TokenvendError,
+    Unauthenticated,
+    Unavailable,
+)
 
 PACKAGE = ROOT / "tokenvend"
 REASONS_MODULE = PACKAGE / "reasons.py"
@@ -117,3 +131,46 @@ def test_the_scan_finds_each_way_of_spelling_a_reason_out() -> None:
         "the code 'minted' spelt out",
         "the code 'preflight' spelt out",
     ]
+
+
+def test_every_public_reason_is_a_defined_code_an_error_info_may_carry() -> None:
+    assert defined_codes() | {reasons.app_check(reasons.TOKEN_EXPIRED)} >= reasons.PUBLIC
+    pattern = re.compile(r"^[A-Z][A-Z0-9_]+[A-Z0-9]$")  # google.rpc.ErrorInfo's reason
+    assert all(pattern.fullmatch(code.upper()) for code in reasons.PUBLIC)
+
+
+@pytest.mark.parametrize(
+    ("error", "public"),
+    [
+        # How a credential check failed stays in the log.
+        (Unauthenticated(reason=reasons.BAD_SIGNATURE), reasons.UNAUTHENTICATED),
+        (
+            Unauthenticated(reason=reasons.app_check(reasons.WRONG_AUDIENCE)),
+            reasons.UNAUTHENTICATED,
+        ),
+        (Unauthenticated(reason=reasons.APP_CHECK_REPLAYED), reasons.UNAUTHENTICATED),
+        (PermissionDenied(reason=reasons.EMAIL_NOT_ALLOWED), reasons.PERMISSION_DENIED),
+        # Which dependency is down stays in the log.
+        (Unavailable(reason=reasons.SECRET_UNAVAILABLE), reasons.UNAVAILABLE),
+        (QuotaStoreUnavailable("Firestore answered 500"), reasons.UNAVAILABLE),
+        (BadGateway(reason=reasons.upstream_status(400)), reasons.UPSTREAM_ERROR),
+        # What a caller acts on is said.
+        (Unauthenticated(reason=reasons.TOKEN_EXPIRED), reasons.TOKEN_EXPIRED),
+        (QuotaExhausted(reason=reasons.QUOTA_EXHAUSTED_PROFILE), reasons.QUOTA_EXHAUSTED_PROFILE),
+        (QuotaCallerBusy(), reasons.QUOTA_CALLER_BUSY),
+        (ProfilePaused(), reasons.PROFILE_PAUSED),
+        (TokenvendError(), reasons.INTERNAL),
+    ],
+)
+def test_an_error_tells_the_caller_its_reason_only_where_that_reason_is_public(
+    error: TokenvendError, public: str
+) -> None:
+    assert error.public_reason == public
+
+
+def test_the_browser_guide_lists_exactly_the_public_reasons() -> None:
+    guide = (ROOT / "docs" / "browser.md").read_text(encoding="utf-8")
+    section = guide.split("## Errors", 1)[1].split("\n## ", 1)[0]
+    paragraph = section.split("`details[0].reason`", 1)[1].split("\n\n", 1)[0]
+    listed = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", paragraph))
+    assert listed == {code.upper() for code in reasons.PUBLIC}

@@ -3,9 +3,9 @@
 Each class declares the HTTP status, the Google API ``status`` string and the public
 message a browser may see. Messages are written for the caller and never carry the API
 key, a minted token or upstream detail; ``reason`` is a short code for the request log
-(``reasons.py``), and ``detail``, when set, tells the operator more in the same log line
-and never reaches the response. The endpoint is the one place that turns these into
-responses.
+(``reasons.py``; the response carries ``public_reason``), and ``detail``, when set,
+tells the operator more in the same log line and never reaches the response. The
+endpoint is the one place that turns these into responses.
 """
 
 from __future__ import annotations
@@ -39,6 +39,21 @@ class TokenvendError(Exception):
     def response_headers(self) -> dict[str, str]:
         """Headers the response must carry besides the JSON body."""
         return {}
+
+    @property
+    def public_reason(self) -> str:
+        """The reason the caller may read: the logged one if it is public, else its class's.
+
+        ``reasons.PUBLIC`` says which codes a caller may see; a refused signature, say,
+        reads as ``unauthenticated``, the nearest class's public code.
+        """
+        if self.reason in reasons.PUBLIC:
+            return self.reason
+        for kind in type(self).__mro__:
+            declared = vars(kind).get("reason")
+            if declared in reasons.PUBLIC:
+                return str(declared)
+        return reasons.INTERNAL
 
 
 class ConfigurationError(TokenvendError):

@@ -93,6 +93,45 @@ QUOTA_STORE_UNAVAILABLE = "quota_store_unavailable"
 QUOTA_CALLER_BUSY = "quota_caller_busy"
 
 
+# The codes a caller may read in an error's body (``error.details[0].reason``, upper-cased
+# as Google's ErrorInfo spells reasons): what an app can act on (fix the request, get a
+# credential, wait for a quota window). How a credential check failed, which allowlist
+# refused it and which dependency is down stay in the log: the body then names the
+# error's own class (``unauthenticated``, ``permission_denied``, ``unavailable``).
+PUBLIC = frozenset(
+    {
+        INTERNAL,
+        METHOD_NOT_ALLOWED,
+        ORIGIN_NOT_ALLOWED,
+        PAYLOAD_TOO_LARGE,
+        BODY_TOO_SLOW,
+        MALFORMED_BODY,
+        UNSUPPORTED_MEDIA_TYPE,
+        INVALID_ARGUMENT,
+        MALFORMED_JSON,
+        UNKNOWN_FIELD,
+        UNKNOWN_OPTION,
+        OPTION_MISSING,
+        OPTION_NOT_ALLOWED,
+        UNAUTHENTICATED,
+        PERMISSION_DENIED,
+        CREDENTIAL_MISSING,
+        TOKEN_EXPIRED,
+        EMAIL_NOT_VERIFIED,
+        APP_CHECK_MISSING,
+        APP_CHECK_PREFIX + TOKEN_EXPIRED,
+        UPSTREAM_QUOTA,
+        UPSTREAM_TIMEOUT,
+        UPSTREAM_ERROR,
+        UNAVAILABLE,
+        QUOTA_EXHAUSTED_CALLER,
+        QUOTA_EXHAUSTED_PROFILE,
+        QUOTA_CALLER_BUSY,
+        PROFILE_PAUSED,
+    }
+)
+
+
 def upstream_status(status: int) -> str:
     """The code for a Gemini answer with an unexpected HTTP status."""
     return f"{UPSTREAM_PREFIX}{status}"

@@ -8,7 +8,7 @@ export class TokenError extends Error {
   /**
    * `code`: the HTTP status (0 when no answer arrived); `status`: the Google status name
    * (`PERMISSION_DENIED`, `RESOURCE_EXHAUSTED`, ...); `reason`: the machine-readable
-   * reason when the function sends one (`error.details[].reason`), else null;
+   * reason (`error.details[0].reason`, e.g. `QUOTA_EXHAUSTED_CALLER`), else null;
    * `retryAfterSeconds`: from `Retry-After` (429 and 503), else null.
    */
   constructor(message, { code, status, reason = null, retryAfterSeconds = null, cause } = {}) {

@@ -34,6 +34,7 @@ test('an origin the profile does not list is a 403 TokenError with the function 
     assert.ok(error instanceof TokenError);
     assert.equal(error.code, 403);
     assert.equal(error.status, 'PERMISSION_DENIED');
+    assert.equal(error.reason, 'ORIGIN_NOT_ALLOWED');
     assert.equal(error.retryable, false);
     assert.match(error.message, /^The token function answered 403 PERMISSION_DENIED: /);
     return true;
@@ -45,6 +46,7 @@ test("Gemini's 429 reaches the app as RESOURCE_EXHAUSTED with Retry-After", { sk
     assert.ok(error instanceof TokenError);
     assert.equal(error.code, 429);
     assert.equal(error.status, 'RESOURCE_EXHAUSTED');
+    assert.equal(error.reason, 'UPSTREAM_QUOTA');
     assert.equal(error.retryAfterSeconds, 7);
     assert.equal(error.retryable, true);
     assert.doesNotMatch(error.message, /auth_tokens\//);

@@ -75,6 +75,14 @@ def test_upstream_flapping_between_5xx_and_success_retries_once_per_request(
                     "code": 502,
                     "status": "BAD_GATEWAY",
                     "message": "Gemini could not create a token",
+                    # upstream_502 and upstream_503 in the log; one public code in the body.
+                    "details": [
+                        {
+                            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                            "reason": "UPSTREAM_ERROR",
+                            "domain": "tokenvend",
+                        }
+                    ],
                 }
             }
     output = capfd.readouterr()
@@ -114,6 +122,13 @@ def test_upstream_that_never_answers_is_a_504_within_the_deadline_and_not_retrie
         "code": 504,
         "status": "DEADLINE_EXCEEDED",
         "message": "Gemini did not answer in time",
+        "details": [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "UPSTREAM_TIMEOUT",
+                "domain": "tokenvend",
+            }
+        ],
     }
     assert ended_within_the_deadline(seconds)
     assert len(gemini.requests) == 1  # a read timeout is not retried: it may have minted

@@ -114,9 +114,11 @@ def test_profile_limit_refuses_every_caller_once_used_up(
 ) -> None:
     quotas = "  per_profile: {tokens: 2, per_seconds: 2592000}\n"
     client = client_for(make_client, tmp_path, backend.environment(), quotas)
-    statuses = [post(client, f"203.0.113.{n}").status_code for n in range(1, 4)]
-    assert statuses == [200, 200, 429]
+    responses = [post(client, f"203.0.113.{n}") for n in range(1, 4)]
+    assert [response.status_code for response in responses] == [200, 200, 429]
     assert log_lines(capsys.readouterr().out)[-1]["reason"] == "quota_exhausted_profile"
+    # An app can tell "everyone's budget is spent" from "you asked too often".
+    assert responses[-1].get_json()["error"]["details"][0]["reason"] == "QUOTA_EXHAUSTED_PROFILE"
 
 
 def test_a_request_refused_for_its_options_is_not_counted(

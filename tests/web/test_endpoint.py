@@ -33,7 +33,10 @@ def assert_error(response: TestResponse, code: int, status_name: str) -> str:
     body = response.get_json()
     assert body["error"]["code"] == code
     assert body["error"]["status"] == status_name
-    assert set(body["error"]) == {"code", "status", "message"}
+    assert set(body["error"]) == {"code", "status", "message", "details"}
+    (info,) = body["error"]["details"]
+    assert info["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
+    assert info["domain"] == "tokenvend"
     message: str = body["error"]["message"]
     return message
 
@@ -108,6 +111,7 @@ def test_request_from_unlisted_origin_gets_403_and_no_cors_headers(
 ) -> None:
     response = make_client().open("/", method=method, headers={"Origin": origin})
     assert assert_error(response, 403, "PERMISSION_DENIED") == "origin not allowed"
+    assert response.get_json()["error"]["details"][0]["reason"] == "ORIGIN_NOT_ALLOWED"
     assert not CORS_HEADERS & set(response.headers.keys())
     assert gemini.requests == []
 

@@ -28,6 +28,11 @@ from tokenvend.web.body import read_options
 from tokenvend.web.cors import ALLOWED_METHODS, Cors
 from tokenvend.web.limits import close_body
 
+# Google's error model: the reason goes in an ErrorInfo detail (google.rpc.ErrorInfo),
+# upper snake case, in the domain of the service that defines it.
+ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
+ERROR_DOMAIN = "tokenvend"
+
 
 class Admitted(Protocol):
     """What a quota check counted for one request, to give back if nothing is minted."""
@@ -128,6 +133,13 @@ class Endpoint:
                 "code": error.http_status,
                 "status": error.status,
                 "message": error.public_message,
+                "details": [
+                    {
+                        "@type": ERROR_INFO_TYPE,
+                        "reason": error.public_reason.upper(),
+                        "domain": ERROR_DOMAIN,
+                    }
+                ],
             }
         }
         headers = {"Cache-Control": "no-store", **error.response_headers()}
