@@ -147,7 +147,7 @@ def test_explain_says_unknown_quickly_when_no_store_is_configured(
     out = capsys.readouterr().out
     assert "  all callers: 1000 token(s) per 86400 s (24 h) window" in out
     assert "when Firestore is unavailable: allow" in out
-    assert "  kill switch: unknown (a policy with quotas needs GOOGLE_CLOUD_PROJECT" in out
+    assert "  kill switch: unknown (a policy with quotas or a kill switch needs GOOGLE_" in out
 
 
 def test_pause_reports_an_unreachable_store_and_fails(

@@ -178,8 +178,8 @@ def firestore_store(settings: Settings) -> FirestoreStore:
     else:
         if not settings.google_cloud_project:
             raise ConfigurationError(
-                f"a policy with quotas needs {env_name('google_cloud_project')} (the project "
-                f"of the Firestore database) or {env_name('firestore_emulator_host')}"
+                f"a policy with quotas or a kill switch needs {env_name('google_cloud_project')} "
+                f"(the project of the Firestore database) or {env_name('firestore_emulator_host')}"
             )
         transport = FirestoreTransport(
             PRODUCTION_URL, deadline_seconds=deadline, authorization=GoogleCredentials([SCOPE])

@@ -24,6 +24,7 @@ module "tokenvend" {
   billing_project = var.billing_project
   alert_emails    = var.alert_emails
   budget          = var.budget
+  budget_guard    = var.budget_guard
   custom_domain   = var.custom_domain
   build_python    = var.build_python
 }

@@ -23,6 +23,16 @@ variable "budget" {
   default = null
 }
 
+variable "budget_guard" {
+  description = "With a budget: whether budget_guard pauses every profile once spend reaches pause_at_percent (terraform/variables.tf)."
+  type = object({
+    enabled          = optional(bool, true)
+    pause_at_percent = optional(number, 100)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "build_python" {
   description = "Python with google-auth and requests for the image build step (make sets it to the repository's .venv)."
   type        = string
