@@ -42,7 +42,7 @@ def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
     """A parser that takes the text as it is when it matches ``pattern``."""
 
     def parse(raw: str) -> str:
-        if not pattern.match(raw):
+        if not pattern.fullmatch(raw):
             raise _Invalid(what)
         return raw
 
@@ -87,7 +87,7 @@ def _url(raw: str) -> str:
 
 
 def _secret_version(raw: str) -> str:
-    if not _SECRET_NAME.match(raw):
+    if not _SECRET_NAME.fullmatch(raw):
         raise _Invalid(
             "projects/PROJECT/secrets/SECRET or projects/PROJECT/secrets/SECRET/versions/VERSION"
         )

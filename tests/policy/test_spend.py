@@ -105,6 +105,22 @@ def test_a_model_without_prices_needs_the_policys_own(tmp_path: Path) -> None:
     assert policy.quotas is not None and policy.quotas.per_caller == Limit(2, 86400)
 
 
+def test_prices_of_zero_are_refused_as_bounding_nothing(tmp_path: Path) -> None:
+    prices = "  prices: {input_usd_per_minute: 0, output_usd_per_minute: 0}\n"
+    limit = "  per_caller: {usd: 1, per_seconds: 86400}\n"
+    message = problems(spend_policy(tmp_path, limit + prices))["spend.prices"]
+    assert "prices of 0 bound nothing" in message
+
+
+def test_a_limit_worth_more_tokens_than_a_quota_counts_is_refused_with_the_numbers(
+    tmp_path: Path,
+) -> None:
+    prices = "  prices: {input_usd_per_minute: 0.000000001, output_usd_per_minute: 0}\n"
+    limit = "  per_profile: {usd: 1000, per_seconds: 86400}\n"
+    message = problems(spend_policy(tmp_path, limit + prices))["spend.per_profile.usd"]
+    assert "more than a quota counts (1,000,000,000)" in message
+
+
 def test_a_video_price_enters_the_worst_case(tmp_path: Path) -> None:
     prices = "  prices: {input_usd_per_minute: 0.01, output_usd_per_minute: 0.02,"
     prices += " video_input_usd_per_minute: 0.02}\n"

@@ -115,7 +115,7 @@ def test_the_shipped_default_profile_can_be_paused_and_resumed(
 
 
 @pytest.mark.parametrize(
-    "name", ["../other/kiosk", "kiosk/../kiosk", "/tmp/kiosk", "kiosk.yaml", "Kiosk", ""]
+    "name", ["../other/kiosk", "kiosk/../kiosk", "/tmp/kiosk", "kiosk.yaml", "Kiosk", "", "kiosk\n"]
 )
 def test_switch_commands_accept_only_profile_names_and_write_nothing_else(
     name: str,

@@ -47,7 +47,7 @@ def guard_from_environment(environ: Mapping[str, str] = os.environ) -> GuardFunc
 def build_guard(settings: Settings, log: StructuredLog) -> BudgetGuard:
     """The guard of ``settings``: it pauses every profile in the policy folder."""
     profiles = tuple(
-        path.stem for path in policy_files(settings.policy_dir) if PROFILE_NAME.match(path.stem)
+        path.stem for path in policy_files(settings.policy_dir) if PROFILE_NAME.fullmatch(path.stem)
     )
     if not profiles:
         raise ConfigurationError(

@@ -122,7 +122,7 @@ def _why(error: Exception) -> str:
 
 def _switch_policy(folder: Path, profile: str) -> Policy | None:
     """The policy of a profile that reads the switch; None (and why, on stderr) otherwise."""
-    if not PROFILE_NAME.match(profile):
+    if not PROFILE_NAME.fullmatch(profile):
         print(
             f"{profile!r} is not a profile name: give the name of a policy file in {folder} "
             "without .yaml (lowercase letters, digits and hyphens), not a path",

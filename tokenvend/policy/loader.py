@@ -105,7 +105,7 @@ def load_policy(path: Path) -> Policy:
     """Reads, checks and freezes one policy file; a PolicyError lists every problem at once."""
     source = str(path)
     problems: list[Problem] = []
-    if not PROFILE_NAME.match(path.stem):
+    if not PROFILE_NAME.fullmatch(path.stem):
         problems.append(
             (
                 "(file name)",
@@ -140,7 +140,7 @@ def _yaml_kind(value: Any) -> str:
 
 def _build(profile: str, source: str, document: Mapping[str, Any]) -> Policy:
     token = document["token"]
-    spend, quotas = compile_spend(document)
+    spend, quotas = compile_spend(document, source)
     return Policy(
         profile=profile,
         source=source,

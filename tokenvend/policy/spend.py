@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from tokenvend.errors import PolicyError
 from tokenvend.policy.cost import NoBound, WorstCase, usd, worst_case
 from tokenvend.policy.model import Limit, Quotas, Spend, SpendLimit, session_models
 from tokenvend.policy.prices import policy_prices
@@ -25,6 +26,8 @@ from tokenvend.policy.schema import Problem
 # pricing: Grounding with Google Search, Grounding with Google Maps).
 BILLED_PER_USE_TOOLS = ("googleSearch", "googleSearchRetrieval", "googleMaps")
 SCOPES = ("per_caller", "per_profile")
+# The most a quota may count in one window (policy.schema.json, quotas' tokens).
+MAX_TOKENS_PER_WINDOW = 1_000_000_000
 # Floating point: $0.23 / $0.023 must give 10, not 9.999999.
 _SLACK = 1e-9
 
@@ -34,10 +37,15 @@ def spend_problems(document: Mapping[str, Any]) -> list[Problem]:
     return _compile(document)[0]
 
 
-def compile_spend(document: Mapping[str, Any]) -> tuple[Spend | None, Quotas | None]:
-    """The spend section of a valid document, and its quotas with the spend limits in."""
+def compile_spend(document: Mapping[str, Any], source: str) -> tuple[Spend | None, Quotas | None]:
+    """The spend section of a valid document, and its quotas with the spend limits in.
+
+    The rules have refused an impossible spend section already; should one get here, it
+    is refused again rather than served without its limits.
+    """
     problems, spend, quotas = _compile(document)
-    assert not problems, problems
+    if problems:
+        raise PolicyError(source, problems)
     return spend, quotas
 
 
@@ -59,6 +67,12 @@ def _compile(document: Mapping[str, Any]) -> tuple[list[Problem], Spend | None, 
             where = "live"
         why = f"a spend limit needs a bound on what a token costs: {error}"
         return [*problems, (where, why)], None, None
+    if worst.usd_per_token <= 0:
+        why = (
+            "prices of 0 bound nothing: give spend.prices above 0 (what Google charges "
+            "per minute), or remove the spend limit"
+        )
+        return [*problems, ("spend.prices", why)], None, None
     limits: dict[str, SpendLimit] = {}
     for scope in SCOPES:
         rule = spend.get(scope)
@@ -68,6 +82,9 @@ def _compile(document: Mapping[str, Any]) -> tuple[list[Problem], Spend | None, 
         tokens = math.floor(limit.usd / worst.usd_per_token + _SLACK)
         if tokens < 1:
             problems.append((f"spend.{scope}.usd", _below_one_token(limit, worst)))
+            continue
+        if tokens > MAX_TOKENS_PER_WINDOW:
+            problems.append((f"spend.{scope}.usd", _above_any_quota(limit, worst, tokens)))
             continue
         limits[scope] = SpendLimit(limit.usd, limit.per_seconds, tokens)
         quota = getattr(quotas, scope) if quotas else None
@@ -175,4 +192,12 @@ def _below_one_token(limit: SpendLimit, worst: WorstCase) -> str:
         f"{worst.sessions} session(s) of {worst.session_seconds / 60:g} min at "
         f"{usd(worst.prices.usd_per_minute)}/min with {worst.model}); raise it to at least "
         f"{usd(worst.usd_per_token)}, or lower token.uses or token.expire_after_seconds"
+    )
+
+
+def _above_any_quota(limit: SpendLimit, worst: WorstCase, tokens: int) -> str:
+    return (
+        f"{usd(limit.usd)} at {usd(worst.usd_per_token)} a token is {tokens:,} tokens per "
+        f"window, more than a quota counts ({MAX_TOKENS_PER_WINDOW:,}); lower the limit, "
+        "or check spend.prices (a price this low bounds nothing)"
     )
