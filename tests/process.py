@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -89,6 +90,20 @@ class FunctionProcess:
             if self._queue.get(timeout=timeout_seconds) is None:
                 raise RuntimeError(f"function exited before writing {text!r}")
         return next(line for line in self.lines if text in line)
+
+    def wait_for_lines(
+        self, matching: Callable[[str], bool], count: int, timeout_seconds: float = 30.0
+    ) -> list[str]:
+        """The first ``count`` output lines ``matching`` accepts, waiting for them to be written.
+
+        A response can reach the test before the log line the request wrote has come
+        through the pipe and the reader thread; waiting for the lines, not for time,
+        makes that order irrelevant.
+        """
+        while len(found := [line for line in self.lines if matching(line)]) < count:
+            if self._queue.get(timeout=timeout_seconds) is None:
+                raise RuntimeError(f"function exited after {len(found)} of {count} lines")
+        return found[:count]
 
     def worker_pid(self) -> int:
         """gunicorn's worker process (it serves the requests), from its boot line."""

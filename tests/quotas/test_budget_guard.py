@@ -140,6 +140,35 @@ def test_a_redelivered_notification_acts_once_and_a_resume_in_the_same_period_st
     assert store.switches == dict.fromkeys(PROFILES, True)
 
 
+def test_a_budget_raised_and_crossed_again_in_the_same_period_pauses_again() -> None:
+    store, log = MemoryStore(), LogCapture()
+    subject = guard(store, log)
+    assert deliver(subject, over(120.0)) == reasons.BUDGET_PAUSED
+    for profile in PROFILES:  # the operator doubles the budget and resumes
+        store.set_paused(profile, False)
+    doubled = event_data(message(notification(cost=150.0, budget=200.0)))
+    assert deliver(subject, doubled) == reasons.BUDGET_UNDER_THRESHOLD
+    assert deliver(subject, event_data(message(notification(cost=210.0, budget=200.0)))) == (
+        reasons.BUDGET_PAUSED
+    )
+    assert store.switches == dict.fromkeys(PROFILES, True)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"currencyCode": None},
+        {"currencyCode": "dollars"},
+        {"alertThresholdExceeded": "lots"},
+        {"budgetDisplayName": 7},
+    ],
+)
+def test_a_field_the_decision_does_not_need_cannot_stop_the_pause(odd: dict[str, Any]) -> None:
+    store, log = MemoryStore(), LogCapture()
+    assert deliver(guard(store, log), over(120.0, **odd)) == reasons.BUDGET_PAUSED
+    assert store.switches == dict.fromkeys(PROFILES, True)
+
+
 def test_an_already_paused_profile_stays_paused() -> None:
     store, log = MemoryStore(), LogCapture()
     store.set_paused("tutor", True)
@@ -177,7 +206,6 @@ MALFORMED = {
         b64(b'{"budgetAmount": 1, "costAmount": ' + b"9" * 400 + b"}")
     ),
     "budget zero": event_data(message(notification(cost=5.0, budget=0.0))),
-    "no currency": event_data(message(notification(cost=500.0, currencyCode=None))),
     "no interval": event_data(message(notification(cost=500.0, costIntervalStart=None))),
     "interval not a time": event_data(message(notification(cost=500.0, interval_start="soon"))),
     "interval without zone": event_data(
@@ -194,7 +222,7 @@ def test_a_malformed_notification_changes_nothing_and_is_logged(data: Any) -> No
     assert deliver(guard(store, log, budget_id=None), data) == reasons.BUDGET_MALFORMED
     assert (store.switches, store.commits, store.reads) == ({}, 0, 0)
     (line,) = log.entries()
-    assert line["severity"] == "WARNING"
+    assert line["severity"] == "ERROR"  # a budget that cannot be read guards nothing
     assert line["message"].startswith("budget_guard: ignored: ")
     assert len(log.text) < 1000
 

@@ -60,11 +60,16 @@ def switches(store: FirestoreStore) -> dict[str, bool]:
     return {name: store.paused(name) for name in PROFILES}
 
 
-def reasons_logged(process: FunctionProcess) -> list[str]:
-    lines = [json.loads(line) for line in process.lines if line.startswith("{")]
-    return [
-        line["reason"] for line in lines if line.get("event") == "budget_guard" and "reason" in line
-    ]
+def is_guard_line(line: str) -> bool:
+    if not line.startswith("{"):
+        return False
+    entry = json.loads(line)
+    return entry.get("event") == "budget_guard" and "reason" in entry
+
+
+def reasons_logged(process: FunctionProcess, count: int) -> list[str]:
+    """The reasons of the guard's first ``count`` decisions, once all of them are logged."""
+    return [json.loads(line)["reason"] for line in process.wait_for_lines(is_guard_line, count)]
 
 
 def over(percent: float, interval_start: str = "2026-12-01T08:00:00Z") -> dict[str, object]:
@@ -90,7 +95,7 @@ def test_over_the_threshold_pauses_every_profile_once_and_never_resumes(
     # Next month, reaching the budget pauses again.
     assert post(guard.url, binary(over(100.0, NEXT_MONTH))) == 200
     assert switches(store) == dict.fromkeys(PROFILES, True)
-    assert reasons_logged(guard) == [
+    assert reasons_logged(guard, 6) == [
         reasons.BUDGET_UNDER_THRESHOLD,
         reasons.BUDGET_PAUSED,
         reasons.BUDGET_ALREADY_ACTED,
@@ -116,11 +121,11 @@ def test_foreign_and_malformed_notifications_are_acknowledged_and_change_nothing
     ]
     assert [post(guard.url, delivery) for delivery in deliveries] == [200] * len(deliveries)
     assert switches(emulator_backend.store()) == dict.fromkeys(PROFILES, False)
-    assert reasons_logged(guard) == [reasons.BUDGET_FOREIGN] + [reasons.BUDGET_MALFORMED] * 4
+    assert reasons_logged(guard, 5) == [reasons.BUDGET_FOREIGN] + [reasons.BUDGET_MALFORMED] * 4
     # A body over the cap (16 KiB) is cut, so it is not a notification either.
     huge = (headers, json.dumps({"message": over(900.0), "pad": "x" * 40000}).encode())
     assert post(guard.url, huge) == 200
-    assert reasons_logged(guard)[-1] == reasons.BUDGET_MALFORMED
+    assert reasons_logged(guard, 6)[-1] == reasons.BUDGET_MALFORMED
     assert switches(emulator_backend.store()) == dict.fromkeys(PROFILES, False)
 
 
@@ -154,6 +159,6 @@ def test_an_unreachable_store_answers_500_so_pub_sub_delivers_again(
         unreachable, policies(tmp_path), TOKENVEND_FIRESTORE_TIMEOUT_SECONDS="2"
     ) as guard:
         assert post(guard.url, binary(over(120.0))) == 500
-        assert reasons_logged(guard) == [reasons.BUDGET_STORE_UNAVAILABLE]
+        assert reasons_logged(guard, 1) == [reasons.BUDGET_STORE_UNAVAILABLE]
         # The mint endpoint is not served here.
         assert requests.post(guard.url, json={}, timeout=30).status_code != 200

@@ -8,14 +8,16 @@ For each notification the guard decides once, and says in one log line why:
 - spend below ``pause_at_percent`` of the budget: nothing changes;
 - spend at or above it: the kill switch of every profile is turned on
   (``tokenvend_profiles/<profile>``, the switch ``python -m tokenvend pause`` sets), then
-  a marker records that the guard acted for this budget's period (``costIntervalStart``).
+  a marker records that the guard acted for this budget's period (``costIntervalStart``),
+  amount and threshold.
 
-The guard never turns a switch off. It acts once per budget and period: a notification
-for a period it already acted on changes nothing, so a redelivered message is harmless
-and an operator who resumes a profile on purpose is not overruled hours later by the
-next notification of the same month; the next period pauses again once it reaches the
-threshold. When the store fails, the error propagates: the function answers 500 and
-Pub/Sub delivers the notification again, so a pause is never lost to a passing outage.
+The guard never turns a switch off. It acts once per budget, period, amount and
+threshold: a notification for a period it already acted on changes nothing, so a
+redelivered message is harmless and an operator who resumes a profile on purpose is not
+overruled hours later by the next notification of the same month; the next period, or a
+raised budget crossed again, pauses again. When the store fails, the error propagates:
+the function answers 500 and Pub/Sub delivers the notification again, so a pause is
+never lost to a passing outage.
 """
 
 from __future__ import annotations
@@ -36,13 +38,17 @@ MARKER_PREFIX = "_budget-guard"
 MARKER_LIFETIME = timedelta(days=400)
 
 
-def marker_id(budget_id: str, notification: BudgetNotification) -> str:
-    """The counter that records the guard acting on ``budget_id``'s current period.
+def marker_id(notification: BudgetNotification, pause_at_percent: float) -> str:
+    """The counter that records the guard acting on this budget, period, amount and threshold.
 
-    Profile names start with a letter, so no quota counter starts with an underscore.
+    The amount and the threshold are part of it: an operator who raises the budget (or the
+    threshold) and resumes has a new line to cross, and the guard pauses again when spend
+    crosses it in the same period. Profile names start with a letter, so no quota counter
+    starts with an underscore.
     """
     start = int(notification.cost_interval_start.timestamp())
-    return f"{MARKER_PREFIX}.{budget_id}.{start}"
+    cents = round(notification.budget_amount * 100)
+    return f"{MARKER_PREFIX}.{notification.budget_id}.{start}.{cents}.{pause_at_percent:g}"
 
 
 class BudgetGuard:
@@ -72,7 +78,8 @@ class BudgetGuard:
         try:
             notification = parse_notification(event_type, event_data)
         except BudgetNotificationMalformed as error:
-            return self._emit("WARNING", error.reason, f"ignored: {error.detail}", **seen)
+            # ERROR: a budget whose notifications cannot be read guards nothing.
+            return self._emit("ERROR", error.reason, f"ignored: {error.detail}", **seen)
         fields = {**seen, **_fields(notification), "pause_at_percent": self._pause_at_percent}
         if self._budget_id is not None and notification.budget_id != self._budget_id:
             return self._emit(
@@ -98,7 +105,7 @@ class BudgetGuard:
             raise
 
     def _pause(self, notification: BudgetNotification, fields: dict[str, Any]) -> str:
-        marker = marker_id(notification.budget_id, notification)
+        marker = marker_id(notification, self._pause_at_percent)
         (acted,) = self._store.counts([marker])
         if acted:
             return self._emit(

@@ -46,7 +46,7 @@ class BudgetNotification:
     display_name: str
     cost_amount: float
     budget_amount: float
-    currency_code: str
+    currency_code: str | None
     cost_interval_start: datetime
     alert_threshold_exceeded: float | None
     message_id: str | None
@@ -74,10 +74,14 @@ def parse_notification(event_type: str | None, event_data: Any) -> BudgetNotific
     budget = _amount(data, "budgetAmount")
     if budget <= 0:
         raise _malformed("budgetAmount is not above 0")
+    # Only what the decision needs may make a notification unreadable; the currency and
+    # the threshold Google names are logged when they are sound and dropped otherwise.
     currency = data.get("currencyCode")
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
-        raise _malformed("currencyCode is not a three-letter code")
+        currency = None
     exceeded = data.get("alertThresholdExceeded")
+    if isinstance(exceeded, bool) or not isinstance(exceeded, int | float):
+        exceeded = None
     name = data.get("budgetDisplayName", "")
     return BudgetNotification(
         budget_id=budget_id,
@@ -88,8 +92,8 @@ def parse_notification(event_type: str | None, event_data: Any) -> BudgetNotific
         currency_code=currency,
         cost_interval_start=_moment(data.get("costIntervalStart")),
         alert_threshold_exceeded=None
-        if exceeded is None
-        else _amount(data, "alertThresholdExceeded"),
+        if exceeded is None or not math.isfinite(exceeded)
+        else float(exceeded),
         message_id=clipped(message_id, 100) if isinstance(message_id, str) else None,
     )
 
