@@ -43,7 +43,7 @@ lint: $(VENV)/.installed  ## ruff and mypy --strict
 
 VALIDATE_PATHS ?= policies examples/policies
 validate: $(VENV)/.installed  ## check policies against the schema (VALIDATE_PATHS=..., STRICT=1 refuses warnings)
-	$(PY) -m tokenvend validate $(if $(STRICT),--strict) $(VALIDATE_PATHS)
+	$(PY) -m tokenvend validate $(if $(filter-out 0,$(STRICT)),--strict) $(VALIDATE_PATHS)
 
 fake-gemini: $(VENV)/.runtime  ## a local stand-in for Gemini's auth_tokens on FAKE_GEMINI_PORT (default 8081)
 	@$(PY) tools/check_port.py $(FAKE_GEMINI_PORT) FAKE_GEMINI_PORT

@@ -42,6 +42,9 @@ def served_entry_point() -> str:
 
     functions-framework names the Flask app it builds after its target and runs
     ``main.py`` inside that app's context; a plain import (no app) serves mint_token.
+    That naming is functions-framework's own choice (``create_app``), not a documented
+    interface: tests/quotas/test_budget_guard_process.py serves both targets with the
+    pinned release and fails if it changes.
     """
     if flask.has_app_context() and flask.current_app.name == BUDGET_GUARD:
         return BUDGET_GUARD

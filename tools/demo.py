@@ -23,6 +23,7 @@ from tests.e2e.live_fake import FakeLive
 from tests.e2e.static_site import StaticSite
 from tests.fakes.gemini import FakeGemini
 from tests.process import FunctionProcess
+from tokenvend.settings import env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = "demo"
@@ -77,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
             POLICY.format(uses=USES, origin=page.origin), encoding="utf-8"
         )
         environment = {
-            "TOKENVEND_PROFILE": PROFILE,
-            "TOKENVEND_POLICY_DIR": policy_dir,
-            "TOKENVEND_GEMINI_ENDPOINT": gemini.url,
-            "GEMINI_API_KEY": DEMO_KEY,
-            "TOKENVEND_API_KEY_SECRET": "",
+            env_name("profile"): PROFILE,
+            env_name("policy_dir"): policy_dir,
+            env_name("gemini_endpoint"): gemini.url,
+            env_name("gemini_api_key"): DEMO_KEY,
+            env_name("api_key_secret"): "",
         }
         with FunctionProcess(environment, debug=False) as function:
             function.wait_until_listening()

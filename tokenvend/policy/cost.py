@@ -86,6 +86,9 @@ def _assumptions(uses: int, minutes: float, model: str, prices: Prices) -> tuple
         f"expireTime, {minutes:g} min after minting (Gemini enforces uses and expireTime, "
         "not tokenvend)",
         "audio streams in and out for the whole of every session",
+        "a resumed session (sessionResumption, which uses no use) continues its session "
+        "and is not a second one beside it (not verified: make smoke does not probe "
+        "two resumptions of one handle at once)",
         f"{model}: ${prices.input_usd_per_minute:g}/min audio in, "
         f"${prices.output_usd_per_minute:g}/min audio out{video} "
         f"({said}{prices.source}{checked})",
