@@ -43,6 +43,7 @@ locals {
   metric_types = sort(concat(
     [for m in google_logging_metric.count : "${local.metric_type_prefix}${m.name}"],
     ["${local.metric_type_prefix}${google_logging_metric.upstream_latency.name}"],
+    [for m in google_logging_metric.budget_guard : "${local.metric_type_prefix}${m.name}"],
   ))
 
   metric_descriptions = {
@@ -132,6 +133,41 @@ resource "google_logging_metric" "upstream_latency" {
   depends_on = [time_sleep.apis_ready]
 }
 
+# The budget guard's one line per notification, by reason: a separate service
+# with a separate line (event budget_guard), so none of the request metrics
+# above count it.
+resource "google_logging_metric" "budget_guard" {
+  count = local.guard_enabled ? 1 : 0
+
+  project     = var.project_id
+  name        = "${var.name_prefix}_budget_guard"
+  description = "Budget notifications the budget guard handled, by reason (budget_paused, budget_under_threshold, budget_malformed, ...)."
+  filter = join(" AND ", [
+    "resource.type=\"cloud_run_revision\"",
+    "resource.labels.location=\"${var.region}\"",
+    "resource.labels.service_name=\"${local.guard_name}\"",
+    "jsonPayload.${local.guard_line.field}=\"${local.guard_line.value}\"",
+  ])
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "tokenvend budget guard"
+
+    labels {
+      key        = "reason"
+      value_type = "STRING"
+    }
+  }
+
+  label_extractors = {
+    reason = "EXTRACT(jsonPayload.reason)"
+  }
+
+  depends_on = [time_sleep.apis_ready]
+}
+
 # New log-based metrics reach Cloud Monitoring after a while; an alert policy
 # created before then fails with 404 "Cannot find metric(s)" (terraform-provider-
 # google#11102). Waits again only when the set of metrics changes.
@@ -141,5 +177,9 @@ resource "time_sleep" "metrics_ready" {
     metrics = join(",", local.metric_types)
   }
 
-  depends_on = [google_logging_metric.count, google_logging_metric.upstream_latency]
+  depends_on = [
+    google_logging_metric.count,
+    google_logging_metric.upstream_latency,
+    google_logging_metric.budget_guard,
+  ]
 }

@@ -14,14 +14,17 @@ locals {
   }
 
   reason_codes = {
-    minted                  = "minted"
-    preflight               = "preflight"
-    no_api_key              = "no_api_key"
-    quota_exhausted_caller  = "quota_exhausted_caller"
-    quota_exhausted_profile = "quota_exhausted_profile"
-    profile_paused          = "profile_paused"
-    quota_store_unavailable = "quota_store_unavailable"
-    quota_caller_busy       = "quota_caller_busy"
+    minted                   = "minted"
+    preflight                = "preflight"
+    no_api_key               = "no_api_key"
+    quota_exhausted_caller   = "quota_exhausted_caller"
+    quota_exhausted_profile  = "quota_exhausted_profile"
+    profile_paused           = "profile_paused"
+    quota_store_unavailable  = "quota_store_unavailable"
+    quota_caller_busy        = "quota_caller_busy"
+    budget_paused            = "budget_paused"
+    budget_malformed         = "budget_malformed"
+    budget_store_unavailable = "budget_store_unavailable"
   }
 
   # Families of codes, matched by prefix: every upstream (Gemini) failure
@@ -46,5 +49,17 @@ locals {
     local.reason_codes.quota_exhausted_profile,
     local.reason_codes.profile_paused,
     local.reason_codes.quota_store_unavailable,
+  ]
+
+  # What the budget guard logs (its own line, event budget_guard) that an
+  # operator must hear about: it paused every profile, or a notification came
+  # that it could not act on, so the budget guards nothing until fixed.
+  guard_line = {
+    field = "event"
+    value = "budget_guard"
+  }
+  guard_failed_reasons = [
+    local.reason_codes.budget_malformed,
+    local.reason_codes.budget_store_unavailable,
   ]
 }

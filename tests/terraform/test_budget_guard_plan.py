@@ -150,6 +150,36 @@ def test_the_guard_waits_for_its_grant_like_the_profiles(plans: dict[str, Plan])
     )
 
 
+def test_a_pause_and_a_guard_that_cannot_act_each_open_an_alert(plans: dict[str, Plan]) -> None:
+    plan = plans["quotas"]
+    metric = plan.one("google_logging_metric.budget_guard").after
+    # The guard's own line on the guard's own service: no request line counts here.
+    assert 'resource.labels.service_name="tokenvend-budget-guard"' in metric["filter"]
+    assert 'jsonPayload.event="budget_guard"' in metric["filter"]
+    assert metric["label_extractors"] == {"reason": "EXTRACT(jsonPayload.reason)"}
+    metric_type = f"logging.googleapis.com/user/{metric['name']}"
+    assert metric_type in plan.one("time_sleep.metrics_ready").after["triggers"]["metrics"]
+    assert "google_logging_metric.budget_guard" in plan.depends_on("time_sleep.metrics_ready")
+
+    filters = {}
+    for name in ("budget_guard_paused", "budget_guard_failed"):
+        policy = plan.one(f"google_monitoring_alert_policy.{name}")
+        assert "time_sleep.metrics_ready" in plan.depends_on(
+            f"google_monitoring_alert_policy.{name}"
+        )
+        (condition,) = policy.after["conditions"]
+        (threshold,) = condition["condition_threshold"]
+        assert f'metric.type="{metric_type}"' in threshold["filter"]
+        filters[name] = threshold["filter"]
+    assert policy.after_unknown["notification_channels"]
+    assert filters["budget_guard_paused"].endswith('metric.label.reason="budget_paused"')
+    assert filters["budget_guard_failed"].endswith(
+        'metric.label.reason=monitoring.regex.full_match("budget_malformed|budget_store_unavailable")'
+    )
+    assert not plans["default"].of("google_logging_metric.budget_guard")
+    assert not plans["default"].of("google_monitoring_alert_policy.budget_guard_paused")
+
+
 def test_a_budget_without_the_guard_only_alerts(standin: Workspace) -> None:
     _, plan_json = standin.plan(
         "no-guard",
@@ -160,6 +190,7 @@ def test_a_budget_without_the_guard_only_alerts(standin: Workspace) -> None:
     assert not plan.types() & GUARD_TYPES
     (rule,) = plan.one("google_billing_budget.project").after["all_updates_rule"]
     assert rule["pubsub_topic"] is None
+    assert not plan.of("google_logging_metric.budget_guard")
 
 
 def test_a_threshold_outside_0_to_1000_percent_is_refused_with_how_to_fix_it(
