@@ -77,8 +77,10 @@ class StructuredLog:
             fields["logging.googleapis.com/trace"] = (
                 f"projects/{self._project_id}/traces/{trace_id}"
             )
-        if span_id:
-            fields["logging.googleapis.com/spanId"] = span_id
+        # The header writes the span id in decimal; Cloud Logging wants the 16 hex digits
+        # Cloud Trace uses (LogEntry.spanId), or it cannot link the line to its span.
+        if span_id and 0 < int(span_id) < 2**64:
+            fields["logging.googleapis.com/spanId"] = f"{int(span_id):016x}"
         return fields
 
 

@@ -375,6 +375,28 @@ def test_a_trace_header_of_another_form_is_not_logged(
     assert "trace_id" not in line and "logging.googleapis.com/spanId" not in line
 
 
+@pytest.mark.parametrize(
+    ("span", "logged"),
+    [
+        ("1", "0000000000000001"),
+        ("2205310701640571284", "1e9ad6661ea75994"),
+        ("18446744073709551615", "ffffffffffffffff"),
+        ("0", None),  # no span
+        ("18446744073709551616", None),  # more than the 8 bytes a span id has
+    ],
+)
+def test_the_span_id_is_logged_as_the_16_hex_digits_cloud_logging_links_to_a_span(
+    make_client: AppFactory, capsys: pytest.CaptureFixture[str], span: str, logged: str | None
+) -> None:
+    client = make_client()
+    capsys.readouterr()
+    trace = f"105445aa7843bc8bf206b12000100000/{span};o=1"
+    client.post("/", headers={"Origin": ALLOWED_ORIGIN, "X-Cloud-Trace-Context": trace})
+    (line,) = log_lines(capsys.readouterr().out)
+    assert line["trace_id"] == "105445aa7843bc8bf206b12000100000"
+    assert line.get("logging.googleapis.com/spanId") == logged
+
+
 def test_a_trace_id_in_capitals_is_logged_as_cloud_trace_writes_it(
     make_client: AppFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
