@@ -23,6 +23,8 @@ from tokenvend.outbound.answer import Answer, Broken, Closed, TimedOut, TooLarge
 # The far end hung up before a byte of the answer came: on a kept-alive connection,
 # most likely it had closed the idle connection as the request went out.
 _CLOSED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+# Anything on an idle connection means it cannot be reused: data, a hang-up, an error.
+_READABLE_OR_GONE = select.POLLIN | select.POLLERR | select.POLLHUP | select.POLLNVAL
 
 
 def _exchange(
@@ -106,11 +108,14 @@ class _DeadlineSocket:
 
     def dropped(self) -> bool:
         """Whether an idle connection has something to read: the far end's close, or junk."""
+        # poll, not select: select refuses a descriptor at or past FD_SETSIZE (1024), and a
+        # busy worker's sockets get there.
+        poller = select.poll()
         try:
-            readable, _, _ = select.select([self._sock], [], [], 0)
-        except (OSError, ValueError):
+            poller.register(self._sock, _READABLE_OR_GONE)
+            return bool(poller.poll(0))
+        except (OSError, ValueError):  # ValueError: a closed socket's descriptor is -1
             return True
-        return bool(readable)
 
     def close(self) -> None:
         self._closed = True
