@@ -8,9 +8,11 @@ more when a kept-alive connection turns out to be closed before anything came ba
 
 from __future__ import annotations
 
+import os
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -52,6 +54,11 @@ class Outbound:
         # token and metadata servers.
         self._pools: dict[tuple[str, str], _Pool] = {}
         self._pools_lock = threading.Lock()
+        _OUTBOUNDS.add(self)
+
+    def _renew_lock(self) -> None:
+        """In a forked child: a fresh lock, as another thread may have held this one."""
+        self._pools_lock = threading.Lock()  # the pools forget their own (pool.py)
 
     def call(
         self,
@@ -141,3 +148,14 @@ class Outbound:
                 return _Connection(host, port or 80, connect_timeout_seconds=timeout)
 
         return _Pool(connect, self._max_connections)
+
+
+_OUTBOUNDS: weakref.WeakSet[Outbound] = weakref.WeakSet()
+
+
+def _renew_locks_in_child() -> None:
+    for outbound in list(_OUTBOUNDS):
+        outbound._renew_lock()
+
+
+os.register_at_fork(after_in_child=_renew_locks_in_child)

@@ -7,8 +7,10 @@ sends the ``Bearer owner`` Google's emulators accept, and looks for no credentia
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -103,6 +105,15 @@ class GoogleCredentials:
         self._scopes = list(scopes)
         self._credentials: Any = None
         self._lock = threading.Lock()
+        _GOOGLE_CREDENTIALS.add(self)
+
+    def _renew_lock(self) -> None:
+        """In a forked child: a fresh lock, as another thread may have been refreshing.
+
+        The credentials themselves are kept: a token is as good in the child, and one a
+        thread was half-way through refreshing is refreshed again when it is next used.
+        """
+        self._lock = threading.Lock()
 
     def apply(
         self, headers: dict[str, str], *, method: str, url: str, refresh: CredentialTransport
@@ -129,6 +140,17 @@ class GoogleCredentials:
             raise NoCredentials(f"no usable Google credentials ({name})", name) from None
         finally:
             self._lock.release()
+
+
+_GOOGLE_CREDENTIALS: weakref.WeakSet[GoogleCredentials] = weakref.WeakSet()
+
+
+def _renew_locks_in_child() -> None:
+    for credentials in list(_GOOGLE_CREDENTIALS):
+        credentials._renew_lock()
+
+
+os.register_at_fork(after_in_child=_renew_locks_in_child)
 
 
 class EmulatorCredentials:

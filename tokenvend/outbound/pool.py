@@ -2,7 +2,9 @@
 
 The pool drops connections idle for longer than front ends keep them, and one the far
 end has already closed; a worker forked by gunicorn starts with an empty pool, never
-with its parent's sockets.
+with its parent's sockets, and with a fresh lock: a thread of the parent may have held
+the old one as it forked, and that thread does not exist in the child to release it.
+The client and the credentials renew their locks on the same hook.
 """
 
 from __future__ import annotations
