@@ -93,7 +93,7 @@ def post(outbound: Outbound, server: Server, number: int, *, repeatable: bool = 
 
 
 def test_threads_share_the_pool_but_never_a_connection(server: Server) -> None:
-    outbound = Outbound(max_answer_bytes=1024, max_connections=4)
+    outbound = Outbound(max_answer_bytes=1024, max_idle_connections=4)
     crossed: list[tuple[int, int]] = []
     failed: list[BaseException] = []
     start = threading.Barrier(16)

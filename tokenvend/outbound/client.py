@@ -36,19 +36,23 @@ class Authorization(Protocol):
 
 
 class Outbound:
-    """One upstream's connection pools; ``call`` returns a whole answer or raises OutboundError."""
+    """One upstream's connection pools; ``call`` returns a whole answer or raises OutboundError.
+
+    ``max_idle_connections`` is how many connections each host's pool keeps between
+    calls; it does not bound the calls in flight, each of which may open one more.
+    """
 
     def __init__(
         self,
         *,
         max_answer_bytes: int,
         connect_timeout_seconds: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
-        max_connections: int = 4,
+        max_idle_connections: int = 4,
         authorization: Authorization | None = None,
     ) -> None:
         self._max_answer_bytes = max_answer_bytes
         self._connect_timeout_seconds = connect_timeout_seconds
-        self._max_connections = max_connections
+        self._max_idle_connections = max_idle_connections
         self._authorization = authorization
         # One pool per scheme, host and port: the upstream and, with credentials, the
         # token and metadata servers.
@@ -147,7 +151,7 @@ class Outbound:
             def connect() -> _Connection:
                 return _Connection(host, port or 80, connect_timeout_seconds=timeout)
 
-        return _Pool(connect, self._max_connections)
+        return _Pool(connect, self._max_idle_connections)
 
 
 _OUTBOUNDS: weakref.WeakSet[Outbound] = weakref.WeakSet()

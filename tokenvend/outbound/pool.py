@@ -28,9 +28,9 @@ class _Pool:
     A forked worker starts empty: the parent's sockets are not its own to use.
     """
 
-    def __init__(self, connect: Any, max_idle: int) -> None:
+    def __init__(self, connect: Any, max_idle_connections: int) -> None:
         self._connect = connect
-        self._max_idle = max_idle
+        self._max_idle_connections = max_idle_connections
         self._idle: list[tuple[float, _Connection]] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -61,7 +61,7 @@ class _Pool:
     def put(self, connection: _Connection) -> None:
         if connection.reusable and connection.sock is not None:
             with self._lock:
-                if self._pid == os.getpid() and len(self._idle) < self._max_idle:
+                if self._pid == os.getpid() and len(self._idle) < self._max_idle_connections:
                     self._idle.append((time.monotonic(), connection))
                     return
         connection.close()
