@@ -271,7 +271,10 @@ def test_an_answer_that_closes_the_connection_is_read_whole_and_not_kept(server:
         head = f"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
         handler.wfile.write(head.encode())
         handler.wfile.flush()
-        for byte in body:  # paced, so the body is read after http.client closed its side
+        # Paced, so the body is likely read after http.client closed its side. The wait
+        # paces the bytes; it synchronises nothing (it ends early only at teardown), and
+        # no assertion below depends on how the bytes happen to arrive.
+        for byte in body:
             if handler.server.fake.released.wait(0.002):  # type: ignore[attr-defined]
                 return
             handler.wfile.write(bytes([byte]))
