@@ -1,6 +1,6 @@
 """Client CPU per call of the HTTP clients tokenvend could use, for the same POST.
 
-Why ``tokenvend/outbound.py`` is a hand-written pool on ``http.client``: the CPU one
+Why ``tokenvend/outbound/`` is a hand-written pool on ``http.client``: the CPU one
 call costs the caller, for the outbound pool, a module-level urllib3 ``PoolManager`` and
 a ``requests`` session, each on a kept-alive connection to the Gemini fake (a process
 of its own, so its CPU is not counted). Rounds alternate between the clients; the

@@ -9,13 +9,17 @@ loopback server, so google-auth itself finds and refreshes them.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
 import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -263,3 +267,77 @@ def test_a_refused_refresh_is_no_credentials(server: Scripted, token_server: Scr
     with pytest.raises(NoCredentials):
         outbound.call("GET", server.url, deadline=within(5))
     assert server.headers == []
+
+
+LOCK = type(threading.Lock())
+
+
+def locks_of(root: object) -> list[Any]:
+    """Every lock reachable from ``root`` through the attributes of tokenvend's objects."""
+    found: list[Any] = []
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, LOCK):
+            found.append(item)
+        elif isinstance(item, dict):
+            todo += item.values()
+        elif isinstance(item, list | tuple):
+            todo += item
+        elif type(item).__module__.startswith("tokenvend."):
+            todo += vars(item).values()
+    return found
+
+
+@pytest.mark.usefixtures("service_account")
+def test_a_worker_forked_while_another_thread_held_every_lock_still_calls(
+    server: Scripted, token_server: Scripted
+) -> None:
+    outbound = Outbound(max_answer_bytes=1024, authorization=GoogleCredentials(["scope"]))
+    outbound.call("GET", server.url, deadline=within(5))
+    # The pools' lock, the credentials' lock, and the lock of each host's pool.
+    held = locks_of(outbound)
+    assert len(held) >= 4
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with contextlib.ExitStack() as stack:
+            for lock in held:
+                stack.enter_context(lock)
+            holding.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(BOUND_SECONDS)
+        reader, writer = os.pipe()
+        with Scripted() as other:  # a host without a pool yet: the child makes one
+            child = os.fork()
+            if child == 0:  # the worker gunicorn forks, as another thread held the locks
+                try:
+                    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                    signal.alarm(30)  # a deadlocked child dies, rather than hang the suite
+                    outcome = [
+                        outbound.call("GET", url, deadline=within(BOUND_SECONDS)).status
+                        for url in (server.url, other.url)
+                    ]
+                    os.write(writer, repr(outcome).encode())
+                except BaseException as error:  # noqa: BLE001 - told to the parent
+                    os.write(writer, repr(error).encode())
+                finally:
+                    os._exit(0)
+            os.close(writer)
+            with os.fdopen(reader) as pipe:
+                said = pipe.read()
+            _, status = os.waitpid(child, 0)
+            assert (said, os.waitstatus_to_exitcode(status)) == ("[200, 200]", 0)
+            assert other.headers[0]["authorization"] == "Bearer ya29.token-1"
+    finally:
+        release.set()
+        holder.join()
+    assert len(token_server.headers) == 1  # the child used the credentials it inherited

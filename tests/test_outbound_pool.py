@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import resource
+import socket
 import ssl
 import threading
 import time
@@ -91,7 +93,7 @@ def post(outbound: Outbound, server: Server, number: int, *, repeatable: bool = 
 
 
 def test_threads_share_the_pool_but_never_a_connection(server: Server) -> None:
-    outbound = Outbound(max_answer_bytes=1024, max_connections=4)
+    outbound = Outbound(max_answer_bytes=1024, max_idle_connections=4)
     crossed: list[tuple[int, int]] = []
     failed: list[BaseException] = []
     start = threading.Barrier(16)
@@ -127,6 +129,48 @@ def test_a_connection_the_server_closed_while_idle_is_not_used_again(server: Ser
     assert server.hung_up.wait(5)
     # Not repeatable, so a stale connection would fail the call: it is found and dropped.
     assert post(outbound, server, 2) == 2
+    assert server.connections == 2
+
+
+# select() refuses descriptors from here on; a worker with many sockets open gets there.
+FD_SETSIZE = 1024
+
+
+@pytest.fixture
+def descriptors_past_fd_setsize() -> Iterator[None]:
+    """Every descriptor below FD_SETSIZE held open, so each new socket is numbered past it."""
+    needed = FD_SETSIZE + 256  # room above for the client's and the server's sockets
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"the hard limit on open files ({hard}) is below the {needed} this needs")
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+    held = [os.open(os.devnull, os.O_RDONLY)]
+    try:
+        while held[-1] < FD_SETSIZE:
+            held.append(os.dup(held[0]))
+        with socket.socket() as probe:  # the lowest free number goes to the next socket
+            assert probe.fileno() > FD_SETSIZE
+        yield
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.usefixtures("descriptors_past_fd_setsize")
+def test_an_idle_connection_numbered_past_fd_setsize_is_still_reused_or_dropped(
+    server: Server,
+) -> None:
+    outbound = Outbound(max_answer_bytes=1024)
+    assert post(outbound, server, 1) == 1
+    assert post(outbound, server, 2) == 2
+    assert server.connections == 1  # checked and found alive, not taken for dropped
+    server.scripts.append(_answer_then_close_silently)
+    assert post(outbound, server, 3) == 3
+    assert server.hung_up.wait(5)
+    # Not repeatable, so reusing the closed connection would fail the call.
+    assert post(outbound, server, 4) == 4
     assert server.connections == 2
 
 
@@ -227,7 +271,10 @@ def test_an_answer_that_closes_the_connection_is_read_whole_and_not_kept(server:
         head = f"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
         handler.wfile.write(head.encode())
         handler.wfile.flush()
-        for byte in body:  # paced, so the body is read after http.client closed its side
+        # Paced, so the body is likely read after http.client closed its side. The wait
+        # paces the bytes; it synchronises nothing (it ends early only at teardown), and
+        # no assertion below depends on how the bytes happen to arrive.
+        for byte in body:
             if handler.server.fake.released.wait(0.002):  # type: ignore[attr-defined]
                 return
             handler.wfile.write(bytes([byte]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,35 @@ def test_a_clock_reading_that_is_not_utc_is_refused() -> None:
     plus_one = datetime(2026, 1, 15, 13, 0, tzinfo=timezone(timedelta(hours=1)))
     with pytest.raises(ValueError, match="UTC"):
         build_token_request(TokenRules(1, 60, 60), None, plus_one)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [NOW.replace(tzinfo=None), NOW.astimezone(timezone(timedelta(hours=1)))],
+    ids=["naive", "an-hour-east"],
+)
+def test_the_template_refuses_a_clock_reading_that_is_not_utc(now: datetime) -> None:
+    template = TokenRequestTemplate(TokenRules(1, 60, 60), None)
+    with pytest.raises(ValueError, match="UTC"):
+        template.encode(now)
+
+
+class _Greenwich(tzinfo):
+    """A zone of its own at UTC's offset, as London is in winter."""
+
+    def utcoffset(self, moment: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def dst(self, moment: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, moment: datetime | None) -> str:
+        return "GMT"
+
+
+def test_the_template_takes_a_reading_at_utcs_offset_in_another_zone_as_utc() -> None:
+    template = TokenRequestTemplate(TokenRules(1, 72000, 60), None)
+    assert template.encode(NOW.astimezone(_Greenwich())) == template.encode(NOW)
 
 
 def test_uses_zero_is_sent_as_unlimited() -> None:

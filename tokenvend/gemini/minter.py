@@ -102,7 +102,7 @@ class GeminiTokenMinter:
         self._outbound = Outbound(
             max_answer_bytes=MAX_RESPONSE_BYTES,
             connect_timeout_seconds=connect_timeout_seconds,
-            max_connections=32,
+            max_idle_connections=32,
         )
 
     def mint(self, api_key: str, body: Mapping[str, Any] | bytes) -> MintedToken:

@@ -26,8 +26,7 @@ def build_token_request(
     token: TokenRules, live: LiveConstraints | None, now: datetime
 ) -> JsonObject:
     """The ``auth_tokens`` body of a token minted at ``now``, which must be a UTC datetime."""
-    if now.utcoffset() != timedelta(0):
-        raise ValueError("now must be a timezone-aware UTC datetime")
+    _require_utc(now)
     body: JsonObject = {
         "expireTime": rfc3339(now + timedelta(seconds=token.expire_after_seconds)),
         "newSessionExpireTime": rfc3339(
@@ -79,6 +78,7 @@ class TokenRequestTemplate:
 
     def encode(self, now: datetime) -> EncodedTokenRequest:
         """The request of a token minted at ``now``, a UTC datetime in whole seconds."""
+        _require_utc(now)
         expire = rfc3339(now + self._expire_after)
         new_session = rfc3339(now + self._new_session_after)
         head = f'{{"expireTime":"{expire}","newSessionExpireTime":"{new_session}"'
@@ -87,6 +87,15 @@ class TokenRequestTemplate:
 
 _TIMES = ("expireTime", "newSessionExpireTime")
 _ANY_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _require_utc(now: datetime) -> None:
+    """Refuses a naive ``now`` or one off UTC: a programming error, not a request's.
+
+    The times are written as ``now``'s digits with a Z, so only its offset matters.
+    """
+    if now.utcoffset() != timedelta(0):
+        raise ValueError("now must be a timezone-aware UTC datetime")
 
 
 def auth_tokens_url(endpoint: str, api_version: str) -> str:

@@ -28,7 +28,7 @@ from tokenvend.outbound import (
 
 # A batchGet of every shard of a profile is the largest answer: a few hundred bytes each.
 MAX_ANSWER_BYTES = 256 * 1024
-POOL_SIZE = 8
+MAX_IDLE_CONNECTIONS = 8
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
@@ -50,7 +50,7 @@ class FirestoreTransport:
         self._deadline_seconds = deadline_seconds
         self._outbound = Outbound(
             max_answer_bytes=MAX_ANSWER_BYTES,
-            max_connections=POOL_SIZE,
+            max_idle_connections=MAX_IDLE_CONNECTIONS,
             authorization=authorization,
         )
 
