@@ -10,121 +10,15 @@ the same declarations, so the documentation cannot drift from the code.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tokenvend import setting_values as parsers
 from tokenvend.errors import ConfigurationError
-from tokenvend.policy.model import PROFILE_NAME
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
-API_VERSIONS = ("v1alpha", "v1beta")
-
-_SECRET_NAME = re.compile(r"^projects/[^/\s]+/secrets/[^/\s]+(/versions/[^/\s]+)?$")
-_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$")
-_DATABASE_ID = re.compile(r"^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$")
-# The last part of a budget's name, billingAccounts/ACCOUNT/budgets/ID (a UUID).
-_BUDGET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
-MAX_PAUSE_AT_PERCENT = 1000.0
-
-
-class _Invalid(ValueError):
-    """A variable's text is not valid; the message says what would be."""
-
-
-def _text(raw: str) -> str:
-    return raw
-
-
-def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
-    """A parser that takes the text as it is when it matches ``pattern``."""
-
-    def parse(raw: str) -> str:
-        if not pattern.fullmatch(raw):
-            raise _Invalid(what)
-        return raw
-
-    return parse
-
-
-_profile = _matching(PROFILE_NAME, "a profile name: lowercase kebab-case, at most 40 characters")
-
-
-def _path(raw: str) -> Path:
-    return Path(raw)
-
-
-def _whole_number(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        # ASCII digits only: "²".isdigit() is true, but int("²") fails.
-        if not (raw.isascii() and raw.isdecimal()) or not low <= int(raw) <= high:
-            raise _Invalid(f"a whole number from {low} to {high}")
-        return int(raw)
-
-    return parse
-
-
-def _seconds(high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        try:
-            value = float(raw) if raw.isascii() else float("nan")
-        except ValueError:
-            value = float("nan")
-        if not 0 < value <= high:  # NaN fails both comparisons
-            raise _Invalid(f"a number of seconds above 0 and at most {high:g}")
-        return value
-
-    return parse
-
-
-def _url(raw: str) -> str:
-    value = raw.rstrip("/")
-    if not value.startswith(("https://", "http://")) or len(value) < 10 or " " in value:
-        raise _Invalid("a URL starting with https:// (or http:// for a local stand-in)")
-    return value
-
-
-def _secret_version(raw: str) -> str:
-    if not _SECRET_NAME.fullmatch(raw):
-        raise _Invalid(
-            "projects/PROJECT/secrets/SECRET or projects/PROJECT/secrets/SECRET/versions/VERSION"
-        )
-    return raw if "/versions/" in raw else f"{raw}/versions/latest"
-
-
-def _api_key(raw: str) -> str:
-    return raw.strip()
-
-
-def _api_version(raw: str) -> str:
-    if raw not in API_VERSIONS:
-        raise _Invalid("one of " + ", ".join(API_VERSIONS))
-    return raw
-
-
-_host_port = _matching(_HOST_PORT, "HOST:PORT, such as 127.0.0.1:8686")
-_database = _matching(
-    _DATABASE_ID, "(default) or a database id: 4 to 63 lowercase letters, digits, -"
-)
-
-
-_budget_id = _matching(_BUDGET_ID, "a budget id: the last part of billingAccounts/A/budgets/ID")
-
-
-def _percent(raw: str) -> float:
-    try:
-        value = float(raw) if raw.isascii() else float("nan")
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= MAX_PAUSE_AT_PERCENT:  # NaN fails both comparisons
-        raise _Invalid(f"a percentage above 0 and at most {MAX_PAUSE_AT_PERCENT:g}")
-    return value
-
-
-def _salt(raw: str) -> bytes:
-    return raw.encode()
 
 
 def _setting(
@@ -145,119 +39,125 @@ class Settings:
     """The instance's configuration, as parsed from its environment at cold start."""
 
     profile: str = _setting(
-        "TOKENVEND_PROFILE", "profile to serve: a policy file's name (required)", _profile, ""
+        "TOKENVEND_PROFILE",
+        "profile to serve: a policy file's name (required)",
+        parsers.profile,
+        "",
     )
     policy_dir: Path = _setting(
-        "TOKENVEND_POLICY_DIR", "folder of policy files", _path, DEFAULT_POLICY_DIR
+        "TOKENVEND_POLICY_DIR", "folder of policy files", parsers.path, DEFAULT_POLICY_DIR
     )
     api_key_secret: str | None = _setting(
         "TOKENVEND_API_KEY_SECRET",
         "Secret Manager secret holding the Gemini API key (version defaults to latest)",
-        _secret_version,
+        parsers.secret_version,
     )
     gemini_api_key: str | None = _setting(
         "GEMINI_API_KEY",
         "the API key itself, for local runs only; used when TOKENVEND_API_KEY_SECRET is unset",
-        _api_key,
+        parsers.api_key,
         secret=True,
     )
     api_key_ttl_seconds: int = _setting(
         "TOKENVEND_API_KEY_TTL_SECONDS",
         "how long a key read from Secret Manager is reused",
-        _whole_number(1, 86400),
+        parsers.whole_number(1, 86400),
         600,
     )
     gemini_endpoint: str = _setting(
         "TOKENVEND_GEMINI_ENDPOINT",
         "Gemini API base URL (tests and local runs point it at a stand-in)",
-        _url,
+        parsers.url,
         "https://generativelanguage.googleapis.com",
     )
     gemini_api_version: str = _setting(
         "TOKENVEND_GEMINI_API_VERSION",
         "API version of auth_tokens and of the Live WebSocket the token is for",
-        _api_version,
+        parsers.api_version,
         "v1alpha",
     )
     gemini_timeout_seconds: float = _setting(
         "TOKENVEND_GEMINI_TIMEOUT_SECONDS",
         "deadline of one token request to Gemini, its one retry included",
-        _seconds(60),
+        parsers.seconds(60),
         8.0,
     )
     secret_manager_endpoint: str | None = _setting(
         "TOKENVEND_SECRET_MANAGER_ENDPOINT",
         "Secret Manager base URL; an http:// one (a stand-in) is used without credentials",
-        _url,
+        parsers.url,
     )
     firebase_certs_url: str = _setting(
         "TOKENVEND_FIREBASE_CERTS_URL",
         "certificates that sign Firebase Auth ID tokens",
-        _url,
+        parsers.url,
         "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com",
     )
     google_certs_url: str = _setting(
         "TOKENVEND_GOOGLE_CERTS_URL",
         "certificates that sign Google ID tokens",
-        _url,
+        parsers.url,
         "https://www.googleapis.com/oauth2/v1/certs",
     )
     app_check_jwks_url: str = _setting(
         "TOKENVEND_APP_CHECK_JWKS_URL",
         "public keys (JWKS) that sign App Check tokens",
-        _url,
+        parsers.url,
         "https://firebaseappcheck.googleapis.com/v1/jwks",
     )
     key_fetch_timeout_seconds: float = _setting(
         "TOKENVEND_KEY_FETCH_TIMEOUT_SECONDS",
         "deadline of one fetch of the public keys above",
-        _seconds(30),
+        parsers.seconds(30),
         5.0,
     )
     subject_hash_salt: bytes | None = _setting(
         "TOKENVEND_SUBJECT_HASH_SALT",
         "salt of the caller hashes in the log and of quota caller keys; unset: random "
         "per instance in the log, a fixed built-in salt for quotas",
-        _salt,
+        parsers.salt,
         secret=True,
     )
     google_cloud_project: str | None = _setting(
         "GOOGLE_CLOUD_PROJECT",
         "project of the Firestore database and of trace links in logs",
-        _text,
+        parsers.text,
     )
     cloud_run_service: str | None = _setting(
         "K_SERVICE",
         "set by Cloud Run (the service's name): there a kill_switch profile without "
         "GOOGLE_CLOUD_PROJECT refuses to start instead of serving without its switch",
-        _text,
+        parsers.text,
     )
     firestore_emulator_host: str | None = _setting(
         "FIRESTORE_EMULATOR_HOST",
         "quotas talk to this Firestore emulator, without credentials",
-        _host_port,
+        parsers.host_port,
     )
     firestore_database: str = _setting(
-        "TOKENVEND_FIRESTORE_DATABASE", "Firestore database of the quotas", _database, "(default)"
+        "TOKENVEND_FIRESTORE_DATABASE",
+        "Firestore database of the quotas",
+        parsers.database,
+        "(default)",
     )
     firestore_timeout_seconds: float = _setting(
         "TOKENVEND_FIRESTORE_TIMEOUT_SECONDS",
         "deadline of one Firestore call of the quotas and the kill switch",
-        _seconds(30),
+        parsers.seconds(30),
         2.0,
     )
     app_check_verify_url: str = _setting(
         "TOKENVEND_APP_CHECK_VERIFY_URL",
         "Firebase App Check API base URL, for replay protection (consume: true); an "
         "http:// one (a stand-in) is used without credentials",
-        _url,
+        parsers.url,
         "https://firebaseappcheck.googleapis.com",
     )
     trusted_proxy_hops: int = _setting(
         "TOKENVEND_TRUSTED_PROXY_HOPS",
         "proxies in front of Cloud Run (a load balancer is 1): which X-Forwarded-For "
         "entry, from the right, is the client",
-        _whole_number(0, 10),
+        parsers.whole_number(0, 10),
         0,
     )
 
@@ -265,12 +165,12 @@ class Settings:
         "TOKENVEND_BUDGET_ID",
         "budget_guard acts only on notifications of this budget (the budgetId attribute); "
         "unset: on any well-formed one",
-        _budget_id,
+        parsers.budget_id,
     )
     budget_pause_at_percent: float = _setting(
         "TOKENVEND_BUDGET_PAUSE_AT_PERCENT",
         "budget_guard pauses every profile once spend reaches this share of the budget",
-        _percent,
+        parsers.percent,
         100.0,
     )
 
@@ -285,7 +185,7 @@ class Settings:
                 continue
             try:
                 values[setting.name] = setting.parse(raw.strip())
-            except _Invalid as invalid:
+            except parsers.Invalid as invalid:
                 shown = "(hidden)" if setting.secret else repr(raw[:80])
                 problems.append(f"{setting.env} must be {invalid}, got {shown}")
         if problems:
