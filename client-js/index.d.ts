@@ -148,6 +148,21 @@ export interface VoiceSessionConfig extends TokenHooks {
   model?: string;
   /** Another Live API base URL (a local stand-in); leave it out for Google's. */
   liveBaseUrl?: string;
+  /**
+   * Unexpected closes (not 1007/1008, which never reconnect) are reopened at most this
+   * many times within `reconnectWindowMs`; then the session ends with a LiveConnectionError. Default 3.
+   */
+  maxReconnects?: number;
+  /** The sliding window `maxReconnects` counts in. Default 60000. */
+  reconnectWindowMs?: number;
+  /** The wait before the first reconnect in the window, doubled for each further one. Default 500. */
+  reconnectDelayMs?: number;
+  /** The longest wait before a reconnect. Default 8000. */
+  maxReconnectDelayMs?: number;
+  /** The clock (milliseconds since the epoch), for the reconnect window and token reuse; for tests. */
+  now?: () => number;
+  /** How to wait before a reconnect; for tests. Default: a timer that stop() cuts short. */
+  sleep?: (ms: number) => Promise<unknown>;
 }
 
 export interface AudioBlob {
@@ -165,6 +180,7 @@ export interface VoiceSessionCallbacks {
   turn?: () => void;
   resumed?: (withHandle: boolean) => void;
   note?: (text: string) => void;
+  /** A reconnect failed or was not allowed: a LiveConnectionError, or a TokenError from the function. */
   error?: (error: Error) => void;
   message?: (message: LiveServerMessage) => void;
 }
@@ -177,6 +193,7 @@ export class VoiceSession {
   readonly connections: number;
   readonly resumptions: number;
   readonly open: boolean;
+  /** Opens the first connection; rejects with a TokenError, or a LiveConnectionError when it closed during setup. */
   start(): Promise<void>;
   sendAudio(base64Pcm16k: string): boolean;
   sendText(text: string): boolean;
