@@ -53,7 +53,7 @@ export class VoiceSession {
 
   async start() {
     this.#stopped = false;
-    await this.#connect();
+    await this.#connectOrStartAfresh();
   }
 
   sendAudio(data) {
@@ -85,20 +85,26 @@ export class VoiceSession {
 
   async #connect() {
     const resuming = this.handle !== null;
-    if (this.tokens.reusable({ resuming })) {
-      this.on.note(resuming ? 'same token (resuming is not a use)' : 'same token (a use is left)');
-    }
+    const kept = this.tokens.reusable({ resuming });
+    if (kept) this.on.note(resuming ? 'same token (resuming is not a use)' : 'same token (a use is left)');
     await this.#useToken(resuming);
     try {
       await this.#open(resuming);
     } catch (error) {
-      if (error instanceof LiveConnectionError && error.refused) {
-        // Refused at setup: the token, the handle or the config it locks. Nothing is
-        // retried, but a later start() begins afresh instead of offering them again.
-        if (resuming) this.handle = null;
-        this.tokens.discard();
+      if (!refusal(error)) throw error;
+      // Refused at setup: the token, the handle or the config it locks. Never offered again.
+      this.tokens.discard();
+      if (!kept || resuming || this.#stopped) throw error;
+      // A kept token refused after all (revoked, clocks apart): once, with a new one. A
+      // resumption refused is the handle's or the token's: #resume starts afresh instead.
+      this.on.note(`the kept token was refused (${describeClose(closeOf(error))}); asking for a new one`);
+      await this.#useToken(false);
+      try {
+        await this.#open(false);
+      } catch (again) {
+        if (refusal(again)) this.tokens.discard();
+        throw again;
       }
-      throw error;
     }
   }
 
@@ -224,11 +230,29 @@ export class VoiceSession {
 
   /** Resumes with the latest handle, or starts a new conversation when there is none yet. */
   async #resume() {
+    if (this.handle === null) this.on.note('no resumption handle yet: starting a new conversation');
+    const resumed = await this.#connectOrStartAfresh();
+    if (resumed) this.resumptions += 1;
+    this.on.resumed(resumed);
+  }
+
+  /**
+   * Connects, resuming when there is a handle; when the service refuses the resumption (a
+   * handle too old, a token revoked), starts a new conversation once, on a new token, so
+   * a refusal costs at most one more connection and one more token. Whether it resumed.
+   */
+  async #connectOrStartAfresh() {
     const resuming = this.handle !== null;
-    if (!resuming) this.on.note('no resumption handle yet: starting a new conversation');
-    await this.#connect();
-    if (resuming) this.resumptions += 1;
-    this.on.resumed(resuming);
+    try {
+      await this.#connect();
+      return resuming;
+    } catch (error) {
+      if (!resuming || !refusal(error) || this.#stopped) throw error;
+      this.on.note(`could not resume (${describeClose(closeOf(error))}); starting a new conversation`);
+      this.handle = null;
+      await this.#connect();
+      return false;
+    }
   }
 
   /** The default sleep: a timer that stop() cuts short. */
@@ -239,3 +263,6 @@ export class VoiceSession {
     });
   }
 }
+
+const refusal = (error) => error instanceof LiveConnectionError && error.refused;
+const closeOf = (error) => ({ code: error.closeCode, reason: error.closeReason });

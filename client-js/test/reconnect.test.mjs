@@ -20,8 +20,9 @@ const stay = () => () => {};
 
 /**
  * The Live stand-in. `script[n]` is the (n+1)th connection's: {setup: refuse it with
- * [code, reason], or answer setupComplete and a resumption handle `handle-<n+1>`; turn:
- * what to do on the first clientContent}. The last entry stands for all later ones.
+ * [code, reason] (only a resumption's, with `resumptionsOnly`), or answer setupComplete
+ * and a resumption handle `handle-<n+1>`; turn: what to do on the first clientContent}.
+ * The last entry stands for all later ones.
  */
 async function liveServer(script) {
   const connections = [];
@@ -36,7 +37,8 @@ async function liveServer(script) {
       const frame = JSON.parse(data);
       if (frame.setup) {
         connection.setup = frame.setup;
-        if (step.setup) return socket.close(...step.setup);
+        const resuming = Boolean(frame.setup.sessionResumption?.handle);
+        if (step.setup && (resuming || !step.resumptionsOnly)) return socket.close(...step.setup);
         send({ setupComplete: {} });
         send({ sessionResumptionUpdate: { newHandle: `handle-${number}`, resumable: true } });
       } else if (frame.clientContent && (connection.turns += 1) === 1) {
@@ -52,7 +54,7 @@ async function liveServer(script) {
   };
 }
 
-async function tokenServer() {
+async function tokenServer({ uses = 1 } = {}) {
   let served = 0;
   const server = createServer((request, response) => {
     request.resume();
@@ -65,7 +67,7 @@ async function tokenServer() {
           name: `auth_tokens/t${served}`,
           expireTime: new Date(now + 600_000).toISOString(),
           newSessionExpireTime: new Date(now + 60_000).toISOString(),
-          uses: 1,
+          uses,
           model: 'models/m',
           apiVersion: 'v1alpha',
           websocketUrl: 'ws://unused',
@@ -86,7 +88,7 @@ async function tokenServer() {
  */
 async function talkingSession(t, script, options = {}) {
   const live = await liveServer(script);
-  const function_ = await tokenServer();
+  const function_ = await tokenServer(options);
   const sleeps = [];
   const tokens = new LiveTokenSource(function_.url);
   let failed;
@@ -150,20 +152,63 @@ test('a setup refused with 1008 fails start() without a second token or connecti
   assert.equal(tokens.current, null); // a later start() asks for a new token, not the refused one
 });
 
-test('a resumption refused with 1008 is not retried as a new conversation', async (t) => {
-  const script = [{ turn: closeWith(1011, 'internal') }, { setup: [1008, 'unknown session resumption handle'] }];
+test('a kept token refused at setup is replaced once by a new one, and start() succeeds', async (t) => {
+  const script = [{}, { setup: [1008, 'token revoked'] }, {}];
+  const { live, tokens, session } = await talkingSession(t, script, { uses: 2 });
+  await session.start();
+  session.stop();
+  session.handle = null; // a new conversation, not a resumption
+  await session.start(); // the token has a use left: it is offered first
+  assert.equal(live.connections.length, 3);
+  assert.equal(tokens.fetched, 2);
+  assert.equal(session.open, true);
+});
+
+test('start() after stop() whose resumption is refused starts a new conversation instead', async (t) => {
+  const script = [{}, { setup: [1008, 'unknown session resumption handle'], resumptionsOnly: true }];
+  const { live, tokens, session } = await talkingSession(t, script);
+  await session.start();
+  session.stop();
+  await session.start(); // resumes the conversation it stopped, if the service still knows it
+  assert.equal(live.connections.length, 3);
+  assert.equal(live.connections[1].setup.sessionResumption.handle, 'handle-1');
+  assert.equal(live.connections[2].setup.sessionResumption?.handle, undefined);
+  assert.equal(tokens.fetched, 2);
+  assert.equal(session.open, true);
+});
+
+test('a resumption the service refuses is followed once by a new conversation on a new token', async (t) => {
+  const script = [
+    { turn: closeWith(1011, 'internal') },
+    { setup: [1008, 'unknown session resumption handle'], resumptionsOnly: true, turn: stay() },
+  ];
+  const { live, tokens, sleeps, session, resumptions, nextResumption } = await talkingSession(t, script);
+  const resumed = nextResumption();
+  await session.start();
+  session.sendText('hello');
+  assert.equal(await resumed, false); // a new conversation, not a resumption
+  assert.equal(live.connections.length, 3);
+  assert.equal(live.connections[1].setup.sessionResumption.handle, 'handle-1');
+  assert.equal(live.connections[2].setup.sessionResumption?.handle, undefined);
+  assert.deepEqual(resumptions, [false]);
+  assert.deepEqual(sleeps, [500]);
+  assert.equal(tokens.fetched, 2); // the refused token is never offered again
+});
+
+test('a refused resumption whose new conversation is refused too ends in a LiveConnectionError', async (t) => {
+  const script = [{ turn: closeWith(1011, 'internal') }, { setup: [1008, 'invalid access token'] }];
   const { live, tokens, sleeps, session, error } = await talkingSession(t, script);
   await session.start();
   session.sendText('hello');
   const failure = await error;
   assert.ok(failure instanceof LiveConnectionError);
   assert.equal(failure.closeCode, 1008);
-  assert.equal(failure.closeReason, 'unknown session resumption handle');
-  assert.equal(live.connections[1].setup.sessionResumption.handle, 'handle-1');
-  assert.equal(live.connections.length, 2);
+  assert.equal(failure.closeReason, 'invalid access token');
+  assert.equal(live.connections.length, 3); // the resumption, then one new conversation: no more
   assert.deepEqual(sleeps, [500]);
-  assert.equal(tokens.fetched, 1);
+  assert.equal(tokens.fetched, 2);
   assert.equal(session.handle, null);
+  assert.equal(tokens.current, null);
 });
 
 test('a 1011 close is reopened after 0.5 s, resuming with the latest handle on the same token', async (t) => {
