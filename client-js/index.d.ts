@@ -57,7 +57,11 @@ export interface TokenHooks {
   fetch?: typeof globalThis.fetch;
 }
 
+/** Throws a TokenError for an error answer (or none), a TokenFormatError for a 2xx that is not a token. */
 export function fetchLiveToken(functionUrl: string, hooks?: TokenHooks): Promise<LiveToken>;
+
+/** The documented token in a 2xx body, frozen, with exactly its fields; else throws a TokenFormatError. */
+export function parseLiveToken(body: unknown, context?: { functionUrl?: string; code?: number }): Readonly<LiveToken>;
 
 export const MARGIN_MS: number;
 
@@ -82,7 +86,11 @@ export class LiveTokenSource {
   discard(): void;
 }
 
-export class TokenError extends Error {
+/** The root of every error the package throws or reports. */
+export class TokenvendClientError extends Error {}
+
+/** The function answered with an error body (Google's API error shape), or (TokenNetworkError) not at all. */
+export class TokenError extends TokenvendClientError {
   constructor(
     message: string,
     fields?: { code: number; status: string; reason?: string | null; retryAfterSeconds?: number | null; cause?: unknown },
@@ -102,6 +110,34 @@ export class TokenError extends Error {
 /** No answer could be read (unreachable, or an origin the profile does not allow). */
 export class TokenNetworkError extends TokenError {}
 
+/** The function answered 2xx with something that is not the documented token. Not a TokenError. */
+export class TokenFormatError extends TokenvendClientError {
+  constructor(message: string, fields?: { code: number; field?: string | null; cause?: unknown });
+  /** The HTTP status of the answer (2xx). */
+  readonly code: number;
+  /** The first field found wrong (`name`, `expireTime`, ...; `the body` when it is not an object); null when the body is not JSON. */
+  readonly field: string | null;
+}
+
+/**
+ * The Live connection ended and the session will not reconnect by itself: a 1007 or 1008
+ * close (reconnecting would be refused the same way), or the reconnect limit was reached.
+ */
+export class LiveConnectionError extends TokenvendClientError {
+  constructor(
+    message: string,
+    fields?: { closeCode: number; closeReason?: string; reconnects?: number; cause?: unknown },
+  );
+  /** The WebSocket close code; 1006 when the connection broke without one. */
+  readonly closeCode: number;
+  /** The service's close reason; '' when it gave none. */
+  readonly closeReason: string;
+  /** How many reconnects were tried within the window before this. */
+  readonly reconnects: number;
+  /** Whether the service refused what was sent (1007, 1008). */
+  readonly refused: boolean;
+}
+
 export function parseRetryAfter(value: string | null | undefined, now?: number): number | null;
 
 export interface VoiceSessionConfig extends TokenHooks {
@@ -112,6 +148,21 @@ export interface VoiceSessionConfig extends TokenHooks {
   model?: string;
   /** Another Live API base URL (a local stand-in); leave it out for Google's. */
   liveBaseUrl?: string;
+  /**
+   * Unexpected closes (not 1007/1008, which never reconnect) are reopened at most this
+   * many times within `reconnectWindowMs`; then the session ends with a LiveConnectionError. Default 3.
+   */
+  maxReconnects?: number;
+  /** The sliding window `maxReconnects` counts in. Default 60000. */
+  reconnectWindowMs?: number;
+  /** The wait before the first reconnect in the window, doubled for each further one. Default 500. */
+  reconnectDelayMs?: number;
+  /** The longest wait before a reconnect. Default 8000. */
+  maxReconnectDelayMs?: number;
+  /** The clock (milliseconds since the epoch), for the reconnect window and token reuse; for tests. */
+  now?: () => number;
+  /** How to wait before a reconnect; for tests. Default: a timer that stop() cuts short. */
+  sleep?: (ms: number) => Promise<unknown>;
 }
 
 export interface AudioBlob {
@@ -129,6 +180,7 @@ export interface VoiceSessionCallbacks {
   turn?: () => void;
   resumed?: (withHandle: boolean) => void;
   note?: (text: string) => void;
+  /** A reconnect failed or was not allowed: a LiveConnectionError, or a TokenError from the function. */
   error?: (error: Error) => void;
   message?: (message: LiveServerMessage) => void;
 }
@@ -141,6 +193,7 @@ export class VoiceSession {
   readonly connections: number;
   readonly resumptions: number;
   readonly open: boolean;
+  /** Opens the first connection; rejects with a TokenError, or a LiveConnectionError when it closed during setup. */
   start(): Promise<void>;
   sendAudio(base64Pcm16k: string): boolean;
   sendText(text: string): boolean;
@@ -232,7 +285,7 @@ export class Microphone {
   stop(): void;
 }
 
-export class MicrophoneError extends Error {}
+export class MicrophoneError extends TokenvendClientError {}
 
 export class Player extends EventTarget {
   constructor(context: AudioContext);

@@ -1,8 +1,15 @@
-// What can go wrong getting a token, as values an app can act on: the function's own
-// answer (HTTP status, Google status name, reason, message, Retry-After), or no answer.
+// What can go wrong, as values an app can act on: the function's own error answer
+// (HTTP status, Google status name, reason, message, Retry-After), no answer, an answer
+// that is not a token, and a Live connection the service closed for good. All of them
+// are TokenvendClientErrors, so one `instanceof` catches everything the package throws.
+
+/** The root of every error this package throws or reports. */
+export class TokenvendClientError extends Error {
+  name = 'TokenvendClientError';
+}
 
 /** The function answered with an error (Google's API error shape). */
-export class TokenError extends Error {
+export class TokenError extends TokenvendClientError {
   name = 'TokenError';
 
   /**
@@ -31,6 +38,50 @@ export class TokenError extends Error {
  */
 export class TokenNetworkError extends TokenError {
   name = 'TokenNetworkError';
+}
+
+/**
+ * The function answered 2xx, but not with the documented token (not JSON, no
+ * `auth_tokens/` name, a time that is not RFC 3339, ...): a proxy's page, or a function
+ * and a client that disagree. Not a TokenError: there is no error body, and asking again
+ * gets the same answer. The message names the field, never its value.
+ */
+export class TokenFormatError extends TokenvendClientError {
+  name = 'TokenFormatError';
+
+  /** `code`: the HTTP status of the answer; `field`: the first field found wrong, or null for a body that is not JSON. */
+  constructor(message, { code, field = null, cause } = {}) {
+    super(message, cause ? { cause } : undefined);
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/**
+ * The Live connection ended and the session will not reconnect by itself: the service
+ * closed it with 1007 (invalid payload) or 1008 (policy violation: e.g. the token's
+ * locked config refused the setup), which a new connection would meet again, or it kept
+ * closing until the reconnect limit was reached.
+ */
+export class LiveConnectionError extends TokenvendClientError {
+  name = 'LiveConnectionError';
+
+  /**
+   * `closeCode`: the WebSocket close code (1006 when the connection broke without one);
+   * `closeReason`: the service's close reason, else ''; `reconnects`: how many
+   * reconnects were tried within the window before giving up.
+   */
+  constructor(message, { closeCode, closeReason = '', reconnects = 0, cause } = {}) {
+    super(message, cause ? { cause } : undefined);
+    this.closeCode = closeCode;
+    this.closeReason = closeReason;
+    this.reconnects = reconnects;
+  }
+
+  /** Whether the service refused what was sent (1007, 1008): reconnecting would fail the same way. */
+  get refused() {
+    return this.closeCode === 1007 || this.closeCode === 1008;
+  }
 }
 
 /** The TokenError for a non-2xx `response` whose body (parsed JSON or null) is `body`. */

@@ -1,7 +1,14 @@
 // tokenvend-client: Gemini Live tokens from a tokenvend function, and a voice
 // conversation that uses them. Types: index.d.ts; guide: docs/client.md.
-export { TokenError, TokenNetworkError, parseRetryAfter } from './errors.js';
-export { LiveTokenSource, MARGIN_MS, canReuse, fetchLiveToken } from './token.js';
+export {
+  LiveConnectionError,
+  TokenError,
+  TokenFormatError,
+  TokenNetworkError,
+  TokenvendClientError,
+  parseRetryAfter,
+} from './errors.js';
+export { LiveTokenSource, MARGIN_MS, canReuse, fetchLiveToken, parseLiveToken } from './token.js';
 export { VoiceSession } from './voice-session.js';
 export { LiveVoice } from './live-voice.js';
 export { Microphone, MicrophoneError } from './microphone.js';

@@ -1,6 +1,7 @@
 // The microphone as a stream of 100 ms chunks of 16 kHz 16-bit PCM, base64-encoded and
 // ready for `session.sendRealtimeInput({audio: {data, mimeType}})`, with each chunk's
 // level for a meter.
+import { TokenvendClientError } from './errors.js';
 import { definePcmEncoder } from './mic-worklet.js';
 import { int16ToBase64, levelOf } from './pcm.js';
 
@@ -60,7 +61,7 @@ export class Microphone {
   }
 }
 
-export class MicrophoneError extends Error {
+export class MicrophoneError extends TokenvendClientError {
   name = 'MicrophoneError';
 }
 

@@ -1,11 +1,12 @@
 // Getting a Gemini Live token from a tokenvend function: one POST, with the caller's
 // credentials from hooks, and a source that reuses a token while it may still open the
 // next connection.
-import { TokenNetworkError, errorFromResponse } from './errors.js';
+import { TokenFormatError, TokenNetworkError, errorFromResponse } from './errors.js';
 
 /**
  * POSTs to the tokenvend function and returns its JSON: {name, expireTime,
- * newSessionExpireTime, uses, model, apiVersion, websocketUrl}. Throws a TokenError.
+ * newSessionExpireTime, uses, model, apiVersion, websocketUrl}. Throws a TokenError for an
+ * error answer or none, and a TokenFormatError for a 2xx answer that is not that token.
  *
  * `getIdToken()`: for profiles with `callers: firebase` or `google` (Firebase Auth:
  * `() => auth.currentUser.getIdToken()`). `getAppCheckToken({limitedUse})`: for profiles
@@ -40,12 +41,59 @@ export async function fetchLiveToken(functionUrl, hooks = {}) {
       cause,
     });
   }
-  const parsed = await response.json().catch(() => null);
-  if (!response.ok) throw errorFromResponse(response, parsed);
-  if (typeof parsed?.name !== 'string' || typeof parsed?.expireTime !== 'string') {
-    throw new TokenNetworkError(`The answer from ${functionUrl} is not a token.`, { code: 0, status: 'UNKNOWN' });
+  if (!response.ok) throw errorFromResponse(response, await response.json().catch(() => null));
+  let text;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    if (cause?.name === 'AbortError') throw cause;
+    throw new TokenNetworkError(`The answer from ${functionUrl} broke off. The function is unreachable.`, {
+      code: 0,
+      status: 'UNAVAILABLE',
+      cause,
+    });
   }
-  return parsed;
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not chained: a JSON.parse message quotes the text, and the text may hold anything.
+    throw new TokenFormatError(`The answer from ${functionUrl} (${response.status}) is not JSON, so not a token.`, {
+      code: response.status,
+    });
+  }
+  return parseLiveToken(parsed, { functionUrl, code: response.status });
+}
+
+// RFC 3339 with a zone, as the function writes times; Date.parse alone takes far more.
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * The token in a 2xx body, as a frozen LiveToken of exactly the documented fields (so a
+ * time that cannot be read never reaches canReuse); throws a TokenFormatError naming
+ * the first field that is not what openapi.yaml's TokenGrant says.
+ */
+export function parseLiveToken(body, { functionUrl = 'the function', code = 200 } = {}) {
+  const wrong = (field, what) =>
+    new TokenFormatError(`The answer from ${functionUrl} is not a token: ${field} ${what}.`, { code, field });
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw wrong('the body', 'is not an object');
+  const { name, expireTime, newSessionExpireTime, uses, model, apiVersion, websocketUrl } = body;
+  if (typeof name !== 'string' || !name.startsWith('auth_tokens/') || name.length === 'auth_tokens/'.length) {
+    throw wrong('name', 'is not an auth_tokens/ name');
+  }
+  for (const [field, value] of [
+    ['expireTime', expireTime],
+    ['newSessionExpireTime', newSessionExpireTime],
+  ]) {
+    if (typeof value !== 'string' || !RFC_3339.test(value) || !Number.isFinite(Date.parse(value))) {
+      throw wrong(field, 'is not an RFC 3339 time');
+    }
+  }
+  if (!Number.isSafeInteger(uses) || uses < 0) throw wrong('uses', 'is not a whole number of 0 or more');
+  if (model !== null && typeof model !== 'string') throw wrong('model', 'is neither a string nor null');
+  if (typeof apiVersion !== 'string') throw wrong('apiVersion', 'is not a string');
+  if (typeof websocketUrl !== 'string') throw wrong('websocketUrl', 'is not a string');
+  return Object.freeze({ name, expireTime, newSessionExpireTime, uses, model, apiVersion, websocketUrl });
 }
 
 // Tokens are replaced a little before they run out, so a reconnect never races the clock.
@@ -59,9 +107,11 @@ export const MARGIN_MS = 5000;
  */
 export function canReuse(token, { resuming, sessionsStarted }, now = Date.now()) {
   if (!token) return false;
-  if (Date.parse(token.expireTime) - MARGIN_MS <= now) return false;
+  // Written as "ahead", not "not past": a time that cannot be read (NaN) is never ahead.
+  const ahead = (time) => Date.parse(time) - MARGIN_MS > now;
+  if (!ahead(token.expireTime)) return false;
   if (resuming) return true;
-  if (Date.parse(token.newSessionExpireTime) - MARGIN_MS <= now) return false;
+  if (!ahead(token.newSessionExpireTime)) return false;
   return token.uses === 0 || sessionsStarted < token.uses;
 }
 

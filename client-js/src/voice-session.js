@@ -3,11 +3,14 @@
 // handles along the way; this class keeps the latest handle and, on `goAway` or an
 // unexpected close, opens a new connection that resumes the conversation: with the same
 // token while it is valid (resuming is not a token use), else with a fresh one from the
-// function. It knows nothing of audio devices: LiveVoice (live-voice.js) joins it to the
-// microphone and the player; in Node.js it can be used alone.
+// function. Unexpected closes are reopened within limits, and a refusal (1007, 1008)
+// never (reconnects.js). It knows nothing of audio devices: LiveVoice (live-voice.js)
+// joins it to the microphone and the player; in Node.js it can be used alone.
 import { GoogleGenAI, Modality } from '@google/genai';
 
+import { LiveConnectionError } from './errors.js';
 import { MIC_MIME_TYPE } from './pcm.js';
+import { ReconnectBudget, describeClose } from './reconnects.js';
 import { LiveTokenSource } from './token.js';
 
 export class VoiceSession {
@@ -20,17 +23,26 @@ export class VoiceSession {
   #opening = 0; // id of the connection being set up: its first messages count too
   #ids = 0;
   #stopped = false;
+  #run = 0; // counts stop()s: a reconnect or an open of an earlier run must not act
   #reconnecting = false;
+  #budget;
+  #sleep;
+  #wake = null; // ends the default sleep early, on stop()
 
   /**
    * `config`: {tokens (a LiveTokenSource) or functionUrl (+ the hooks of fetchLiveToken),
-   * model (for unconstrained tokens), liveBaseUrl (a stand-in's, in tests)}; `on`:
-   * callbacks named after what happened (state, token, audio, interrupted, heard, said,
-   * turn, resumed, note, error, message: every server message); those left out do nothing.
+   * model (for unconstrained tokens), liveBaseUrl (a stand-in's, in tests), the reconnect
+   * limits of reconnects.js (maxReconnects, reconnectWindowMs, reconnectDelayMs,
+   * maxReconnectDelayMs), now() (milliseconds) and sleep(ms) (a promise), for tests};
+   * `on`: callbacks named after what happened (state, token, audio, interrupted, heard,
+   * said, turn, resumed, note, error, message: every server message); those left out do
+   * nothing.
    */
   constructor(config, on = {}) {
     this.config = config;
     this.tokens = config.tokens ?? new LiveTokenSource(config.functionUrl, config);
+    this.#budget = new ReconnectBudget(config);
+    this.#sleep = config.sleep ?? ((ms) => this.#wait(ms));
     const quiet = () => {};
     this.on = new Proxy(on, { get: (target, name) => target[name] ?? quiet });
   }
@@ -41,7 +53,7 @@ export class VoiceSession {
 
   async start() {
     this.#stopped = false;
-    await this.#connect();
+    await this.#connectOrStartAfresh();
   }
 
   sendAudio(data) {
@@ -58,6 +70,14 @@ export class VoiceSession {
 
   stop() {
     this.#stopped = true;
+    this.#run += 1;
+    this.#reconnecting = false;
+    this.#wake?.();
+    this.#drop();
+  }
+
+  /** Forgets the connection; its messages and its close are ignored from now on. */
+  #drop() {
     this.#current = -1;
     this.#session?.close();
     this.#session = null;
@@ -71,12 +91,20 @@ export class VoiceSession {
     try {
       await this.#open(resuming);
     } catch (error) {
-      if (!kept || this.#stopped) throw error;
-      // The kept token was refused after all (revoked, clocks apart): once more with a new one.
-      this.on.note(`the kept token was refused (${error.message}); asking for a new one`);
+      if (!refusal(error)) throw error;
+      // Refused at setup: the token, the handle or the config it locks. Never offered again.
       this.tokens.discard();
-      await this.#useToken(resuming);
-      await this.#open(resuming);
+      if (!kept || resuming || this.#stopped) throw error;
+      // A kept token refused after all (revoked, clocks apart): once, with a new one. A
+      // resumption refused is the handle's or the token's: #resume starts afresh instead.
+      this.on.note(`the kept token was refused (${describeClose(closeOf(error))}); asking for a new one`);
+      await this.#useToken(false);
+      try {
+        await this.#open(false);
+      } catch (again) {
+        if (refusal(again)) this.tokens.discard();
+        throw again;
+      }
     }
   }
 
@@ -89,8 +117,10 @@ export class VoiceSession {
 
   async #open(resuming) {
     const token = this.#token;
+    const run = this.#run;
     const id = ++this.#ids;
     this.#opening = id;
+    let setupClose = null; // how the connection closed, if it did before connect() returned
     this.on.state('connecting', resuming ? 'Resuming the conversation…' : 'Opening the Live session…');
     // Exactly what an app does: the token's name stands in for the API key.
     const ai = new GoogleGenAI({
@@ -100,7 +130,7 @@ export class VoiceSession {
         ...(this.config.liveBaseUrl ? { baseUrl: this.config.liveBaseUrl } : {}),
       },
     });
-    const session = await ai.live.connect({
+    const connecting = ai.live.connect({
       // A constrained token fixes the model and whatever its policy locks; these are what
       // the page needs and what an unconstrained profile would otherwise leave out.
       model: token.model ?? this.config.model,
@@ -114,13 +144,26 @@ export class VoiceSession {
         // The SDK hands over messages that came with setupComplete before connect() returns.
         onmessage: (message) => (id === this.#current || id === this.#opening) && this.#receive(message),
         onclose: (event) => {
+          if (id === this.#opening && id !== this.#current) setupClose = event;
           if (id !== this.#current) return;
           this.#session = null;
-          this.#replace(`the connection closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`);
+          this.#replace(`the connection closed (${describeClose(event)})`, event);
         },
       },
     });
-    if (this.#stopped) return session.close();
+    let session;
+    try {
+      session = await connecting;
+    } catch (cause) {
+      // Without a close event the socket broke (no server, a refused upgrade): 1006, as browsers say.
+      const close = { code: setupClose?.code ?? 1006, reason: setupClose?.reason ?? '' };
+      throw new LiveConnectionError(`The Live connection closed during setup (${describeClose(close)}).`, {
+        closeCode: close.code,
+        closeReason: close.reason,
+        cause,
+      });
+    }
+    if (this.#stopped || run !== this.#run) return session.close();
     const previous = this.#session;
     this.#current = id; // from now on the old connection's messages and close are ignored
     this.#session = session;
@@ -147,32 +190,79 @@ export class VoiceSession {
     }
   }
 
-  /** Opens the next connection; the old one keeps working (if it still does) until then. */
-  async #replace(reason) {
+  /**
+   * Opens the next connection; the old one keeps working (if it still does) until then.
+   * `close`: the close event when the connection ended unexpectedly, null for a `goAway`
+   * (planned by the service: no wait, not counted against the reconnect limit).
+   */
+  async #replace(reason, close = null) {
     if (this.#stopped || this.#reconnecting) return;
     this.#reconnecting = true;
+    const run = this.#run;
+    const over = () => this.#stopped || run !== this.#run;
     this.on.note(reason);
-    this.on.state('reconnecting', `Reconnecting: ${reason}.`);
-    let resuming = this.handle !== null;
     try {
-      if (!resuming) this.on.note('no resumption handle yet: starting a new conversation');
-      try {
-        await this.#connect();
-      } catch (error) {
-        if (!resuming || this.#stopped) throw error;
-        // The service no longer knows the handle (too old, or refused with this token).
-        this.on.note(`could not resume (${error.message}); starting a new conversation`);
-        this.handle = null;
-        resuming = false;
-        await this.#connect();
+      for (;;) {
+        if (close) {
+          const delay = this.#budget.after(close);
+          this.on.state('reconnecting', `Reconnecting in ${delay / 1000} s: ${reason}.`);
+          await this.#sleep(delay);
+          if (over()) return;
+        } else this.on.state('reconnecting', `Reconnecting: ${reason}.`);
+        try {
+          await this.#resume();
+          return;
+        } catch (error) {
+          if (over() || !(error instanceof LiveConnectionError)) throw error;
+          close = { code: error.closeCode, reason: error.closeReason };
+          reason = `the new connection closed during setup (${describeClose(close)})`;
+          this.on.note(reason);
+        }
       }
-      if (resuming) this.resumptions += 1;
-      this.on.resumed(resuming);
     } catch (error) {
-      this.#session = null;
+      if (over()) return;
+      this.#drop();
       this.on.error(error);
     } finally {
-      this.#reconnecting = false;
+      if (run === this.#run) this.#reconnecting = false;
     }
   }
+
+  /** Resumes with the latest handle, or starts a new conversation when there is none yet. */
+  async #resume() {
+    if (this.handle === null) this.on.note('no resumption handle yet: starting a new conversation');
+    const resumed = await this.#connectOrStartAfresh();
+    if (resumed) this.resumptions += 1;
+    this.on.resumed(resumed);
+  }
+
+  /**
+   * Connects, resuming when there is a handle; when the service refuses the resumption (a
+   * handle too old, a token revoked), starts a new conversation once, on a new token, so
+   * a refusal costs at most one more connection and one more token. Whether it resumed.
+   */
+  async #connectOrStartAfresh() {
+    const resuming = this.handle !== null;
+    try {
+      await this.#connect();
+      return resuming;
+    } catch (error) {
+      if (!resuming || !refusal(error) || this.#stopped) throw error;
+      this.on.note(`could not resume (${describeClose(closeOf(error))}); starting a new conversation`);
+      this.handle = null;
+      await this.#connect();
+      return false;
+    }
+  }
+
+  /** The default sleep: a timer that stop() cuts short. */
+  #wait(ms) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => (clearTimeout(timer), resolve());
+    });
+  }
 }
+
+const refusal = (error) => error instanceof LiveConnectionError && error.refused;
+const closeOf = (error) => ({ code: error.closeCode, reason: error.closeReason });

@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 
-import { LiveTokenSource, TokenError, TokenNetworkError, canReuse, fetchLiveToken } from '../src/index.js';
+import {
+  LiveTokenSource,
+  TokenError,
+  TokenFormatError,
+  TokenNetworkError,
+  TokenvendClientError,
+  canReuse,
+  fetchLiveToken,
+} from '../src/index.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 const token = (uses, expiresInS, newSessionsInS) => ({
@@ -33,6 +41,15 @@ test('a new session needs a use left and the new-session window open', () => {
   assert.equal(canReuse(token(3, 600, 60), { resuming: false, sessionsStarted: 2 }, NOW), true);
   assert.equal(canReuse(token(0, 600, 60), { resuming: false, sessionsStarted: 99 }, NOW), true);
   assert.equal(canReuse(token(3, 600, -1), { resuming: false, sessionsStarted: 0 }, NOW), false);
+});
+
+test('a token whose times cannot be read is never reused, for a resumption or a new session', () => {
+  const good = token(0, 600, 60);
+  for (const resuming of [true, false]) {
+    assert.equal(canReuse({ ...good, expireTime: 'soon' }, { resuming, sessionsStarted: 0 }, NOW), false);
+    assert.equal(canReuse({ ...good, expireTime: undefined }, { resuming, sessionsStarted: 0 }, NOW), false);
+  }
+  assert.equal(canReuse({ ...good, newSessionExpireTime: 'later' }, { resuming: false, sessionsStarted: 0 }, NOW), false);
 });
 
 test('no token yet means asking for one', () => {
@@ -155,4 +172,95 @@ test('concurrent gets share one request, and discard forces a new one', async (t
   tokens.discard();
   await tokens.get();
   assert.equal(server.requests.length, 2);
+});
+
+// Answers of 200 that are not the documented token: each is a TokenFormatError naming
+// the field, never a token handed on, and never one the source keeps.
+
+const GOOD = () => ({
+  name: 'auth_tokens/secret-value',
+  expireTime: new Date(Date.now() + 600_000).toISOString(),
+  newSessionExpireTime: new Date(Date.now() + 60_000).toISOString(),
+  uses: 1,
+  model: 'models/m',
+  apiVersion: 'v1alpha',
+  websocketUrl: 'ws://x',
+});
+
+async function rawServer(bodies) {
+  let served = 0;
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const body = bodies[Math.min(served, bodies.length - 1)];
+      served += 1;
+      response.writeHead(200, { 'Content-Type': typeof body === 'string' ? 'text/html' : 'application/json' });
+      response.end(typeof body === 'string' ? body : JSON.stringify(body));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    served: () => served,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+const rejectsAsFormat = (promise, field) =>
+  assert.rejects(promise, (error) => {
+    assert.ok(error instanceof TokenFormatError, error);
+    assert.ok(error instanceof TokenvendClientError);
+    assert.equal(error instanceof TokenError, false); // no error body: nothing of TokenError's holds
+    assert.equal(error.code, 200);
+    assert.equal(error.field, field);
+    assert.doesNotMatch(error.message, /secret-value/);
+    return true;
+  });
+
+test('a 200 that is not JSON is a TokenFormatError, not a token', async (t) => {
+  const server = await rawServer(['<html>a login page</html>']);
+  t.after(server.close);
+  await rejectsAsFormat(fetchLiveToken(server.url), null);
+});
+
+for (const [field, change] of [
+  ['name', { name: undefined }],
+  ['name', { name: 42 }],
+  ['name', { name: 'secret-value' }],
+  ['expireTime', { expireTime: 'in ten minutes' }],
+  ['expireTime', { expireTime: '2026-11-26 12:00' }],
+  ['newSessionExpireTime', { newSessionExpireTime: '2026-02-31T25:00:00Z' }],
+  ['uses', { uses: '1' }],
+]) {
+  test(`a 200 token whose ${field} is ${JSON.stringify(Object.values(change)[0]) ?? 'missing'} is a TokenFormatError naming it`, async (t) => {
+    const server = await rawServer([{ ...GOOD(), ...change }]);
+    t.after(server.close);
+    await rejectsAsFormat(fetchLiveToken(server.url), field);
+  });
+}
+
+test('a JSON body that is not an object is a TokenFormatError', async (t) => {
+  const server = await rawServer([['auth_tokens/secret-value']]);
+  t.after(server.close);
+  await rejectsAsFormat(fetchLiveToken(server.url), 'the body');
+});
+
+test('a good token comes back frozen with exactly the documented fields', async (t) => {
+  const server = await rawServer([{ ...GOOD(), extra: 'dropped' }]);
+  t.after(server.close);
+  const received = await fetchLiveToken(server.url);
+  assert.deepEqual(Object.keys(received).sort(), Object.keys(GOOD()).sort());
+  assert.ok(Object.isFrozen(received));
+});
+
+test('the source keeps no token from a malformed answer and asks again next time', async (t) => {
+  const server = await rawServer([{ ...GOOD(), expireTime: 'never' }, GOOD()]);
+  t.after(server.close);
+  const tokens = new LiveTokenSource(server.url);
+  await rejectsAsFormat(tokens.get({ resuming: true }), 'expireTime');
+  assert.equal(tokens.current, null);
+  assert.equal(tokens.reusable({ resuming: true }), false);
+  assert.equal((await tokens.get({ resuming: true })).name, 'auth_tokens/secret-value');
+  assert.equal(server.served(), 2);
+  assert.equal(tokens.fetched, 1);
 });
