@@ -7,24 +7,13 @@
 //
 // Conversations longer than one connection (about ten minutes) resume with a session
 // resumption handle: see client-js/src/voice-session.js for the pattern (or use the
-// tokenvend-client package, which does it).
+// tokenvend-client package's VoiceSession, which does it).
 import { writeFile } from 'node:fs/promises';
 
 import { GoogleGenAI, Modality } from '@google/genai';
-
-/** POSTs to the function; returns {name, expireTime, newSessionExpireTime, uses, model, apiVersion, websocketUrl}. */
-export async function fetchLiveToken(functionUrl, { idToken, appCheckToken } = {}) {
-  const headers = { 'Content-Type': 'application/json' };
-  if (idToken) headers.Authorization = `Bearer ${idToken}`;
-  if (appCheckToken) headers['X-Firebase-AppCheck'] = appCheckToken;
-  const response = await fetch(functionUrl, { method: 'POST', headers, body: '{}' });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = body?.error ?? {};
-    throw new Error(`the token function answered ${response.status} ${error.status ?? ''}: ${error.message ?? 'no details'}`);
-  }
-  return body;
-}
+// The token fetch (ID token and App Check hooks, typed errors with the function's status,
+// reason and Retry-After, a malformed answer refused) is the client package's.
+import { fetchLiveToken } from 'tokenvend-client';
 
 /** One turn: returns {token, transcript, audio (a Buffer of 16-bit PCM), mimeType}. */
 export async function ask(functionUrl, text, { model = 'gemini-3.8-live', liveBaseUrl, idToken } = {}) {
