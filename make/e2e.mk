@@ -62,7 +62,8 @@ $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json | npm-available
 $(E2E)/node_modules/.package-lock.json: $(E2E)/package-lock.json | npm-available
 	cd $(E2E) && npm ci --no-audit --no-fund --loglevel=error
 
-$(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package-lock.json | npm-available
+# The example installs the client package as a copy (its .npmrc): a change to it is a reinstall.
+$(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package-lock.json $(CLIENT)/package.json $(wildcard $(CLIENT)/src/*.js) | npm-available
 	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
 
 .PHONY: chromium-available npm-available
