@@ -63,8 +63,8 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def seconds(high: float) -> Callable[[str], float]:
-    """A parser of a duration above 0 and at most ``high`` seconds."""
+def above_zero(high: float, what: str) -> Callable[[str], float]:
+    """A parser of a number above 0 and at most ``high``; ``what`` says what it is."""
 
     def parse(raw: str) -> float:
         try:
@@ -72,10 +72,15 @@ def seconds(high: float) -> Callable[[str], float]:
         except ValueError:
             value = float("nan")
         if not 0 < value <= high:  # NaN fails both comparisons
-            raise Invalid(f"a number of seconds above 0 and at most {high:g}")
+            raise Invalid(f"{what} above 0 and at most {high:g}")
         return value
 
     return parse
+
+
+def seconds(high: float) -> Callable[[str], float]:
+    """A parser of a duration above 0 and at most ``high`` seconds."""
+    return above_zero(high, "a number of seconds")
 
 
 def url(raw: str) -> str:
@@ -116,15 +121,7 @@ database = matching(
 budget_id = matching(_BUDGET_ID, "a budget id: the last part of billingAccounts/A/budgets/ID")
 
 
-def percent(raw: str) -> float:
-    """A share of a budget, in percent: above 0, at most MAX_PAUSE_AT_PERCENT."""
-    try:
-        value = float(raw) if raw.isascii() else float("nan")
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= MAX_PAUSE_AT_PERCENT:  # NaN fails both comparisons
-        raise Invalid(f"a percentage above 0 and at most {MAX_PAUSE_AT_PERCENT:g}")
-    return value
+percent = above_zero(MAX_PAUSE_AT_PERCENT, "a percentage")
 
 
 def salt(raw: str) -> bytes:
