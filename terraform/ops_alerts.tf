@@ -197,62 +197,42 @@ resource "google_monitoring_alert_policy" "quota" {
 
 # The budget guard's news: minting stopped on purpose, or the guard cannot do
 # its job. Both exist only with the guard.
-resource "google_monitoring_alert_policy" "budget_guard_paused" {
-  count = local.guard_enabled ? 1 : 0
-
-  project      = var.project_id
-  display_name = "tokenvend: the budget guard paused every profile"
-  combiner     = "OR"
-  severity     = "CRITICAL"
-
-  conditions {
-    display_name = "the guard logged ${local.reason_codes.budget_paused}"
-    condition_threshold {
-      filter = join(" AND ", [
-        "metric.type=\"${local.metric_type_prefix}${google_logging_metric.budget_guard[0].name}\"",
-        local.on_functions,
-        "metric.label.reason=\"${local.reason_codes.budget_paused}\"",
-      ])
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_DELTA"
-        cross_series_reducer = "REDUCE_SUM"
-      }
+locals {
+  guard_alerts = local.guard_enabled ? {
+    paused = {
+      display_name = "tokenvend: the budget guard paused every profile"
+      severity     = "CRITICAL"
+      condition    = "the guard logged ${local.reason_codes.budget_paused}"
+      reasons      = [local.reason_codes.budget_paused]
+      content      = "Spend reached ${var.budget_guard.pause_at_percent}% of the budget, and the budget guard paused every profile: apps get 503 PROFILE_PAUSED until a profile is resumed. The guard's log line (service ${local.guard_name}) names the spend and the profiles. After raising the budget or finding the cause, `python -m tokenvend resume PROFILE` mints again; the guard does not pause again this budget period unless the budget or the threshold changes (docs/operations.md)."
+      auto_close   = "86400s"
     }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "Spend reached ${var.budget_guard.pause_at_percent}% of the budget, and the budget guard paused every profile: apps get 503 PROFILE_PAUSED until a profile is resumed. The guard's log line (service ${local.guard_name}) names the spend and the profiles. After raising the budget or finding the cause, `python -m tokenvend resume PROFILE` mints again; the guard does not pause again this budget period unless the budget or the threshold changes (docs/operations.md)."
-  }
-
-  alert_strategy {
-    auto_close = "86400s"
-  }
-
-  notification_channels = local.alert_channels
-
-  depends_on = [time_sleep.metrics_ready]
+    failed = {
+      display_name = "tokenvend: the budget guard cannot act on the budget's notifications"
+      severity     = "ERROR"
+      condition    = join(" or ", local.guard_failed_reasons)
+      reasons      = local.guard_failed_reasons
+      content      = "A budget notification reached the budget guard (service ${local.guard_name}) and it could not act: budget_malformed means the notification could not be read (the guard then guards nothing; its log line says which field), budget_store_unavailable means Firestore refused or timed out while pausing (Pub/Sub delivers the notification again; check the guard account's roles/datastore.user grant)."
+      auto_close   = "1800s"
+    }
+  } : {}
 }
 
-resource "google_monitoring_alert_policy" "budget_guard_failed" {
-  count = local.guard_enabled ? 1 : 0
+resource "google_monitoring_alert_policy" "budget_guard" {
+  for_each = local.guard_alerts
 
   project      = var.project_id
-  display_name = "tokenvend: the budget guard cannot act on the budget's notifications"
+  display_name = each.value.display_name
   combiner     = "OR"
-  severity     = "ERROR"
+  severity     = each.value.severity
 
   conditions {
-    display_name = join(" or ", local.guard_failed_reasons)
+    display_name = each.value.condition
     condition_threshold {
       filter = join(" AND ", [
         "metric.type=\"${local.metric_type_prefix}${google_logging_metric.budget_guard[0].name}\"",
         local.on_functions,
-        "metric.label.reason=monitoring.regex.full_match(\"${join("|", local.guard_failed_reasons)}\")",
+        "metric.label.reason=monitoring.regex.full_match(\"${join("|", each.value.reasons)}\")",
       ])
       comparison      = "COMPARISON_GT"
       threshold_value = 0
@@ -268,11 +248,11 @@ resource "google_monitoring_alert_policy" "budget_guard_failed" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "A budget notification reached the budget guard (service ${local.guard_name}) and it could not act: budget_malformed means the notification could not be read (the guard then guards nothing; its log line says which field), budget_store_unavailable means Firestore refused or timed out while pausing (Pub/Sub delivers the notification again; check the guard account's roles/datastore.user grant)."
+    content   = each.value.content
   }
 
   alert_strategy {
-    auto_close = "1800s"
+    auto_close = each.value.auto_close
   }
 
   notification_channels = local.alert_channels

@@ -161,23 +161,27 @@ def test_a_pause_and_a_guard_that_cannot_act_each_open_an_alert(plans: dict[str,
     assert metric_type in plan.one("time_sleep.metrics_ready").after["triggers"]["metrics"]
     assert "google_logging_metric.budget_guard" in plan.depends_on("time_sleep.metrics_ready")
 
+    alerts = plan.of("google_monitoring_alert_policy.budget_guard")
+    assert sorted(alerts) == ["failed", "paused"]
+    assert "time_sleep.metrics_ready" in plan.depends_on(
+        "google_monitoring_alert_policy.budget_guard"
+    )
     filters = {}
-    for name in ("budget_guard_paused", "budget_guard_failed"):
-        policy = plan.one(f"google_monitoring_alert_policy.{name}")
-        assert "time_sleep.metrics_ready" in plan.depends_on(
-            f"google_monitoring_alert_policy.{name}"
-        )
+    for name, policy in alerts.items():
         (condition,) = policy.after["conditions"]
         (threshold,) = condition["condition_threshold"]
         assert f'metric.type="{metric_type}"' in threshold["filter"]
+        assert policy.after_unknown["notification_channels"]
         filters[name] = threshold["filter"]
-    assert policy.after_unknown["notification_channels"]
-    assert filters["budget_guard_paused"].endswith('metric.label.reason="budget_paused"')
-    assert filters["budget_guard_failed"].endswith(
+    assert alerts["paused"].after["severity"] == "CRITICAL"
+    assert filters["paused"].endswith(
+        'metric.label.reason=monitoring.regex.full_match("budget_paused")'
+    )
+    assert filters["failed"].endswith(
         'metric.label.reason=monitoring.regex.full_match("budget_malformed|budget_store_unavailable")'
     )
     assert not plans["default"].of("google_logging_metric.budget_guard")
-    assert not plans["default"].of("google_monitoring_alert_policy.budget_guard_paused")
+    assert not plans["default"].of("google_monitoring_alert_policy.budget_guard")
 
 
 def test_a_budget_without_the_guard_only_alerts(standin: Workspace) -> None:
