@@ -211,30 +211,24 @@ test('a refused resumption whose new conversation is refused too ends in a LiveC
   assert.equal(tokens.current, null);
 });
 
-test('a 1011 close is reopened after 0.5 s, resuming with the latest handle on the same token', async (t) => {
-  const script = [{ turn: closeWith(1011, 'internal') }, { turn: stay() }];
-  const { live, tokens, sleeps, session, nextResumption } = await talkingSession(t, script);
-  const resumed = nextResumption();
-  await session.start();
-  session.sendText('hello');
-  assert.equal(await resumed, true);
-  assert.deepEqual(sleeps, [500]);
-  assert.equal(live.connections.length, 2);
-  assert.equal(live.connections[1].setup.sessionResumption.handle, 'handle-1');
-  assert.equal(session.resumptions, 1);
-  assert.equal(session.connections, 2);
-  assert.equal(tokens.fetched, 1); // resuming is not a use of the uses: 1 token
-});
-
-test('a connection that breaks off without a close frame (1006) is reopened too', async (t) => {
-  const { live, sleeps, session, nextResumption } = await talkingSession(t, [{ turn: breakOff() }, { turn: stay() }]);
-  const resumed = nextResumption();
-  await session.start();
-  session.sendText('hello');
-  assert.equal(await resumed, true);
-  assert.deepEqual(sleeps, [500]);
-  assert.equal(live.connections.length, 2);
-});
+for (const [what, turn] of [
+  ['a 1011 close', closeWith(1011, 'internal')],
+  ['a connection that breaks off without a close frame (1006)', breakOff()],
+]) {
+  test(`${what} is reopened after 0.5 s, resuming with the latest handle on the same token`, async (t) => {
+    const { live, tokens, sleeps, session, nextResumption } = await talkingSession(t, [{ turn }, { turn: stay() }]);
+    const resumed = nextResumption();
+    await session.start();
+    session.sendText('hello');
+    assert.equal(await resumed, true);
+    assert.deepEqual(sleeps, [500]);
+    assert.equal(live.connections.length, 2);
+    assert.equal(live.connections[1].setup.sessionResumption.handle, 'handle-1');
+    assert.equal(session.resumptions, 1);
+    assert.equal(session.connections, 2);
+    assert.equal(tokens.fetched, 1); // resuming is not a use of the uses: 1 token
+  });
+}
 
 test('after 3 reconnects within 60 s the session stops with a LiveConnectionError', async (t) => {
   const { live, sleeps, session, error, resumptions } = await talkingSession(t, [{ turn: closeWith(1011, 'internal') }]);
