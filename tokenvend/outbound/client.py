@@ -8,11 +8,9 @@ more when a kept-alive connection turns out to be closed before anything came ba
 
 from __future__ import annotations
 
-import os
 import ssl
 import threading
 import time
-import weakref
 from collections.abc import Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -20,6 +18,7 @@ from urllib.parse import urlsplit
 from tokenvend.outbound.answer import Answer, Closed, TimedOut, Unreachable
 from tokenvend.outbound.connection import _Connection, _exchange, _TlsConnection
 from tokenvend.outbound.credentials import CredentialTransport
+from tokenvend.outbound.forking import renew_after_fork
 from tokenvend.outbound.pool import _Pool
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 2.0
@@ -58,9 +57,9 @@ class Outbound:
         # token and metadata servers.
         self._pools: dict[tuple[str, str], _Pool] = {}
         self._pools_lock = threading.Lock()
-        _OUTBOUNDS.add(self)
+        renew_after_fork(self)
 
-    def _renew_lock(self) -> None:
+    def after_fork(self) -> None:
         """In a forked child: a fresh lock, as another thread may have held this one."""
         self._pools_lock = threading.Lock()  # the pools forget their own (pool.py)
 
@@ -152,14 +151,3 @@ class Outbound:
                 return _Connection(host, port or 80, connect_timeout_seconds=timeout)
 
         return _Pool(connect, self._max_idle_connections)
-
-
-_OUTBOUNDS: weakref.WeakSet[Outbound] = weakref.WeakSet()
-
-
-def _renew_locks_in_child() -> None:
-    for outbound in list(_OUTBOUNDS):
-        outbound._renew_lock()
-
-
-os.register_at_fork(after_in_child=_renew_locks_in_child)

@@ -7,10 +7,8 @@ sends the ``Bearer owner`` Google's emulators accept, and looks for no credentia
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -21,6 +19,7 @@ from tokenvend.outbound.answer import (
     OutboundError,
     TimedOut,
 )
+from tokenvend.outbound.forking import renew_after_fork
 
 # What Google's emulators (Firestore's among them) accept in place of credentials.
 EMULATOR_AUTHORIZATION = "Bearer owner"
@@ -105,9 +104,9 @@ class GoogleCredentials:
         self._scopes = list(scopes)
         self._credentials: Any = None
         self._lock = threading.Lock()
-        _GOOGLE_CREDENTIALS.add(self)
+        renew_after_fork(self)
 
-    def _renew_lock(self) -> None:
+    def after_fork(self) -> None:
         """In a forked child: a fresh lock, as another thread may have been refreshing.
 
         The credentials themselves are kept: a token is as good in the child, and one a
@@ -140,17 +139,6 @@ class GoogleCredentials:
             raise NoCredentials(f"no usable Google credentials ({name})", name) from None
         finally:
             self._lock.release()
-
-
-_GOOGLE_CREDENTIALS: weakref.WeakSet[GoogleCredentials] = weakref.WeakSet()
-
-
-def _renew_locks_in_child() -> None:
-    for credentials in list(_GOOGLE_CREDENTIALS):
-        credentials._renew_lock()
-
-
-os.register_at_fork(after_in_child=_renew_locks_in_child)
 
 
 class EmulatorCredentials:

@@ -4,7 +4,7 @@ The pool drops connections idle for longer than front ends keep them, and one th
 end has already closed; a worker forked by gunicorn starts with an empty pool, never
 with its parent's sockets, and with a fresh lock: a thread of the parent may have held
 the old one as it forked, and that thread does not exist in the child to release it.
-The client and the credentials renew their locks on the same hook.
+The client and the credentials renew their locks on the same hook (forking.py).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import threading
 import time
-import weakref
 from typing import Any, cast
 
 from tokenvend.outbound.connection import _Connection
+from tokenvend.outbound.forking import renew_after_fork
 
 # Google's front ends close a kept-alive connection after some idle minutes, a load
 # balancer sooner; one idle longer than this is dropped rather than risked.
@@ -34,9 +34,9 @@ class _Pool:
         self._idle: list[tuple[float, _Connection]] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
-        _POOLS.add(self)
+        renew_after_fork(self)
 
-    def forget(self) -> None:
+    def after_fork(self) -> None:
         """In a forked child: a fresh lock (another thread may have held it), no sockets."""
         self._lock = threading.Lock()
         self._idle = []  # dropped, not closed: the parent may still use them
@@ -46,7 +46,7 @@ class _Pool:
         now = time.monotonic()
         while True:
             with self._lock:
-                if self._pid != os.getpid():  # forked without the hook below (os.fork only)
+                if self._pid != os.getpid():  # forked by C code, which runs no fork hook
                     self._idle = []
                     self._pid = os.getpid()
                 if not self._idle:
@@ -65,14 +65,3 @@ class _Pool:
                     self._idle.append((time.monotonic(), connection))
                     return
         connection.close()
-
-
-_POOLS: weakref.WeakSet[_Pool] = weakref.WeakSet()
-
-
-def _forget_pools_in_child() -> None:
-    for pool in list(_POOLS):
-        pool.forget()
-
-
-os.register_at_fork(after_in_child=_forget_pools_in_child)
