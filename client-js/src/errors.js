@@ -80,8 +80,13 @@ export class LiveConnectionError extends TokenvendClientError {
 
   /** Whether the service refused what was sent (1007, 1008): reconnecting would fail the same way. */
   get refused() {
-    return this.closeCode === 1007 || this.closeCode === 1008;
+    return isRefusal(this.closeCode);
   }
+}
+
+/** Whether a close code says the service refused what was sent: 1007 (invalid payload), 1008 (policy violation). */
+export function isRefusal(closeCode) {
+  return closeCode === 1007 || closeCode === 1008;
 }
 
 /** The TokenError for a non-2xx `response` whose body (parsed JSON or null) is `body`. */

@@ -4,7 +4,7 @@
 // could cost a token or one of its uses. Other unexpected closes are reopened after an
 // exponential backoff, a limited number of times within a sliding window, so a service
 // that keeps dropping the connection is given up on instead of hammered.
-import { LiveConnectionError } from './errors.js';
+import { LiveConnectionError, isRefusal } from './errors.js';
 
 export const RECONNECT_DEFAULTS = Object.freeze({
   maxReconnects: 3,
@@ -12,11 +12,6 @@ export const RECONNECT_DEFAULTS = Object.freeze({
   reconnectDelayMs: 500,
   maxReconnectDelayMs: 8000,
 });
-
-/** Whether a close code says the service refused what was sent. */
-export function isRefusal(closeCode) {
-  return closeCode === 1007 || closeCode === 1008;
-}
 
 /** `code: reason` of a close, as the notes and error messages spell it. */
 export function describeClose({ code, reason }) {

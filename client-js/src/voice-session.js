@@ -87,24 +87,25 @@ export class VoiceSession {
     const resuming = this.handle !== null;
     const kept = this.tokens.reusable({ resuming });
     if (kept) this.on.note(resuming ? 'same token (resuming is not a use)' : 'same token (a use is left)');
+    try {
+      await this.#openWithToken(resuming);
+    } catch (error) {
+      // A kept token refused after all (revoked, clocks apart): once, with a new one. A
+      // resumption refused is the handle's or the token's: #connectOrStartAfresh decides.
+      if (!refusal(error) || !kept || resuming || this.#stopped) throw error;
+      this.on.note(`the kept token was refused (${describeClose(closeOf(error))}); asking for a new one`);
+      await this.#openWithToken(false);
+    }
+  }
+
+  /** Opens a connection on the token source's token; a token refused at setup is never offered again. */
+  async #openWithToken(resuming) {
     await this.#useToken(resuming);
     try {
       await this.#open(resuming);
     } catch (error) {
-      if (!refusal(error)) throw error;
-      // Refused at setup: the token, the handle or the config it locks. Never offered again.
-      this.tokens.discard();
-      if (!kept || resuming || this.#stopped) throw error;
-      // A kept token refused after all (revoked, clocks apart): once, with a new one. A
-      // resumption refused is the handle's or the token's: #resume starts afresh instead.
-      this.on.note(`the kept token was refused (${describeClose(closeOf(error))}); asking for a new one`);
-      await this.#useToken(false);
-      try {
-        await this.#open(false);
-      } catch (again) {
-        if (refusal(again)) this.tokens.discard();
-        throw again;
-      }
+      if (refusal(error)) this.tokens.discard();
+      throw error;
     }
   }
 
